@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Runs every test of the project on a fresh machine: formatting and lint checks, the unit,
+# integration and documentation tests (interop tests install Python `websockets` into a
+# cached virtualenv themselves). Idempotent; what it installs is cached under
+# ${UNIWS_CACHE:-$HOME/.cache/uniws}.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export UNIWS_CACHE="${UNIWS_CACHE:-$HOME/.cache/uniws}"
+mkdir -p "$UNIWS_CACHE"
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "rustfmt and clippy"
+rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt
+rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy
+cargo fmt --all -- --check
+cargo clippy --all-targets --locked -- -D warnings
+
+step "unit, integration and doc tests"
+cargo test --locked -- --test-threads=2

@@ -1,0 +1,93 @@
+//! `send_all` and `recv_all`, written once for every backend: fragmenting a message into
+//! frames of at most `max_frame_size`, and assembling partial frames into one message within
+//! a size limit.
+
+use bytes::BytesMut;
+
+use crate::{Error, Message, MessageType, Result};
+
+/// The sending side a backend provides for `send_all`.
+pub(crate) trait FrameSink {
+    fn max_frame_size(&self) -> usize;
+    /// Sends one frame.
+    async fn send_frame(&mut self, message: Message) -> Result<()>;
+}
+
+/// The receiving side a backend provides for `recv_all`.
+pub(crate) trait FrameSource {
+    /// Receives one frame; a data frame larger than `budget` fails the connection with
+    /// `MessageTooLarge` before its payload is read.
+    async fn recv_frame(&mut self, budget: usize) -> Result<Message>;
+    /// The message being assembled by `recv_all`, kept across calls so that a control
+    /// message returned in the middle of it loses nothing.
+    fn assembly(&mut self) -> &mut Assembly;
+}
+
+/// A fragmented message being assembled.
+#[derive(Debug, Default)]
+pub(crate) struct Assembly {
+    kind: Option<MessageType>,
+    data: BytesMut,
+}
+
+/// Sends `message` as frames of at most `max_frame_size`; a text message is cut at character
+/// boundaries so every frame is valid UTF-8 on its own.
+pub(crate) async fn send_all<T: FrameSink>(io: &mut T, message: Message) -> Result<()> {
+    let max = io.max_frame_size();
+    let kind = message.message_type();
+    if kind.is_control() || message.len() <= max {
+        return io.send_frame(message).await;
+    }
+    let last_partial = message.is_partial();
+    let data = message.into_data();
+    let mut at = 0;
+    while at < data.len() {
+        let mut end = (at + max.max(1)).min(data.len());
+        if kind == MessageType::Text {
+            end = char_boundary(&data, at, end);
+        }
+        let partial = end < data.len() || last_partial;
+        io.send_frame(Message::data_frame(kind, data.slice(at..end), partial)).await?;
+        at = end;
+    }
+    Ok(())
+}
+
+/// The largest character boundary in `(start, end]`, or the end of the character at `start`
+/// if none (a frame limit smaller than one character then fails on send, as it should).
+fn char_boundary(text: &[u8], start: usize, end: usize) -> usize {
+    let is_boundary = |i: usize| i == text.len() || (text[i] as i8) >= -0x40;
+    (start + 1..=end)
+        .rev()
+        .find(|&i| is_boundary(i))
+        .unwrap_or_else(|| (end..=text.len()).find(|&i| is_boundary(i)).expect("the end is a boundary"))
+}
+
+/// Receives one whole message, assembling partial frames, failing once it would exceed
+/// `max_message_size` (every byte counts, the final frame's included). A control message
+/// arriving between fragments is returned at once; the next call resumes the assembly.
+pub(crate) async fn recv_all<T: FrameSource>(io: &mut T, max_message_size: usize) -> Result<Message> {
+    loop {
+        let budget = max_message_size - io.assembly().data.len();
+        let frame = match io.recv_frame(budget).await {
+            Ok(frame) => frame,
+            Err(Error::MessageTooLarge { .. }) => {
+                *io.assembly() = Assembly::default();
+                return Err(Error::MessageTooLarge { max: max_message_size });
+            }
+            Err(e) => return Err(e),
+        };
+        let kind = frame.message_type();
+        let assembly = io.assembly();
+        if kind.is_control() || (assembly.kind.is_none() && !frame.is_partial()) {
+            return Ok(frame);
+        }
+        assembly.kind = Some(kind);
+        assembly.data.extend_from_slice(frame.data());
+        if !frame.is_partial() {
+            let data = std::mem::take(&mut assembly.data).freeze();
+            assembly.kind = None;
+            return Ok(Message::data_frame(kind, data, false));
+        }
+    }
+}

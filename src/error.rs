@@ -1,0 +1,109 @@
+//! The one error type of the crate, whatever the backend, and the close code each protocol
+//! error puts on the wire.
+
+use std::borrow::Cow;
+
+use crate::CloseCode;
+
+/// Everything that can go wrong with a WebSocket. Match on the variant; the `Display` text is
+/// for people.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The WebSocket is closed (the close handshake finished, or the connection failed
+    /// earlier): nothing more can be sent or received.
+    #[error("the WebSocket is closed")]
+    Closed,
+
+    /// A frame is larger than `max_frame_size`: on send, nothing was sent; on receive, the
+    /// header announced it and the connection was failed with 1009 before reading the payload.
+    #[error("frame of {size} bytes exceeds the maximum frame size of {max} bytes")]
+    FrameTooLarge {
+        /// The frame's payload size.
+        size: u64,
+        /// The limit.
+        max: usize,
+    },
+
+    /// A message assembled by `recv_all` would exceed its `max_message_size`; the connection
+    /// was failed with 1009.
+    #[error("message exceeds the maximum message size of {max} bytes")]
+    MessageTooLarge {
+        /// The limit.
+        max: usize,
+    },
+
+    /// The peer broke RFC 6455; the connection was failed with `code` (usually 1002).
+    #[error("protocol violation (close code {code}): {reason}")]
+    Protocol {
+        /// The close code sent to the peer.
+        code: CloseCode,
+        /// What was wrong.
+        reason: Cow<'static, str>,
+    },
+
+    /// A text message or close reason was not valid UTF-8; the connection was failed with 1007.
+    #[error("invalid UTF-8 in a text message or close reason")]
+    InvalidUtf8,
+
+    /// The message given to `send` cannot be sent as it is (a control message over 125 bytes
+    /// or partial, a close code that may not be sent, a new message while a fragmented one
+    /// is unfinished).
+    #[error("invalid message: {0}")]
+    InvalidMessage(Cow<'static, str>),
+
+    /// The opening handshake failed: `status` is the HTTP status involved (the server's
+    /// answer on a client; the answer we sent on a server), if any.
+    #[error("handshake failed{}: {reason}", status.map(|s| format!(" (HTTP {s})")).unwrap_or_default())]
+    Handshake {
+        /// The HTTP status.
+        status: Option<u16>,
+        /// What was wrong.
+        reason: Cow<'static, str>,
+    },
+
+    /// The URL cannot be used for a WebSocket connection.
+    #[error("invalid URL: {0}")]
+    InvalidUrl(Cow<'static, str>),
+
+    /// An operation took longer than its timeout.
+    #[error("timed out")]
+    Timeout,
+
+    /// TLS failed (certificate not trusted, wrong host, expired, handshake error).
+    #[error("TLS error: {0}")]
+    Tls(#[source] Box<dyn std::error::Error + Send + Sync>),
+
+    /// The transport failed; an unexpected end of stream is `UnexpectedEof`.
+    #[error("I/O error: {0}")]
+    Io(#[from] std::io::Error),
+
+    /// The backend cannot do this (the browser cannot set headers, for instance); names the
+    /// option or operation.
+    #[error("unsupported on this backend: {0}")]
+    Unsupported(Cow<'static, str>),
+}
+
+impl Error {
+    pub(crate) fn protocol(reason: &'static str) -> Self {
+        Self::Protocol { code: CloseCode::PROTOCOL_ERROR, reason: Cow::Borrowed(reason) }
+    }
+
+    pub(crate) fn handshake(status: Option<u16>, reason: impl Into<Cow<'static, str>>) -> Self {
+        Self::Handshake { status, reason: reason.into() }
+    }
+
+    /// The close code that fails the connection after this error was seen on receive, if the
+    /// error is the peer's fault.
+    pub fn close_code(&self) -> Option<CloseCode> {
+        match self {
+            Self::Protocol { code, .. } => Some(*code),
+            Self::InvalidUtf8 => Some(CloseCode::INVALID_PAYLOAD),
+            Self::FrameTooLarge { .. } | Self::MessageTooLarge { .. } => Some(CloseCode::MESSAGE_TOO_BIG),
+            _ => None,
+        }
+    }
+}
+
+/// The crate's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

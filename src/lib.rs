@@ -1,0 +1,40 @@
+//! # uniws
+//!
+//! One WebSocket API for Rust, natively (tokio, an RFC 6455 codec and handshake of our own,
+//! TLS through rustls) and, in a later release, in the browser. The API is the Rust shape of
+//! Gerbil Scheme's `:std/net/websocket`: [`Message`]s with data, type and a partial flag;
+//! `send`, `send_all`, `recv`, `recv_all`, `protocol`, `max_frame_size` on one [`WebSocket`];
+//! [`connect`] with [`ConnectOptions`]; a server [`request_handler`] with subprotocol
+//! selection.
+//!
+//! ```no_run
+//! # async fn demo() -> uniws::Result<()> {
+//! use uniws::{connect, ConnectOptions, Message};
+//!
+//! let mut ws = connect("ws://127.0.0.1:9001", &ConnectOptions::new()).await?;
+//! ws.send_all(Message::binary(vec![0u8; 4 << 20])).await?; // cut into 1 MiB frames
+//! let echo = ws.recv_all(16 << 20).await?;                   // and put back together
+//! assert_eq!(echo.len(), 4 << 20);
+//! ws.close(1000, "bye").await
+//! # }
+//! ```
+
+mod assemble;
+mod error;
+mod message;
+mod options;
+
+#[cfg(not(target_arch = "wasm32"))]
+mod native;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod proto;
+
+pub use error::{Error, Result};
+pub use message::{CloseCode, Message, MessageType};
+pub use options::{Auth, ConnectOptions, DEFAULT_MAX_FRAME_SIZE};
+
+#[cfg(not(target_arch = "wasm32"))]
+pub use native::{
+    DEFAULT_CLOSE_TIMEOUT, RecvHalf, RequestHandler, SendHalf, ServerOptions, Transport, WebSocket, connect,
+    request_handler,
+};

@@ -1,0 +1,217 @@
+//! The client: `connect(url, options)` for `ws://` and `wss://` — one deadline over name
+//! lookup, TCP, TLS and the handshake; redirects within a hop limit; the 101 answer checked.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use bytes::BytesMut;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use url::{Host, Url};
+
+use super::tls::{default_client_config, tls_error};
+use super::transport::BoxedTransport;
+use super::websocket::{SocketConfig, WebSocket};
+use crate::proto::Role;
+use crate::proto::handshake::{ClientRequest, Response, generate_key, parse_response, validate_response};
+use crate::{Auth, ConnectOptions, Error, Result};
+
+/// The largest response head accepted.
+const MAX_RESPONSE_HEAD: usize = 16 * 1024;
+
+/// Connects to a `ws://` or `wss://` URL: the reference's `websocket-connect`.
+///
+/// ```no_run
+/// # async fn demo() -> uniws::Result<()> {
+/// use uniws::{connect, ConnectOptions, Message};
+/// let mut ws = connect("ws://127.0.0.1:9001/chat", &ConnectOptions::new().protocol("chat")).await?;
+/// ws.send(Message::text("hello")).await?;
+/// let reply = ws.recv().await?;
+/// println!("{:?} over {:?}", reply.as_text(), ws.protocol());
+/// ws.close(1000, "done").await
+/// # }
+/// ```
+pub async fn connect(url: &str, options: &ConnectOptions) -> Result<WebSocket> {
+    let work = connect_following_redirects(url, options);
+    match options.timeout {
+        Some(limit) => tokio::time::timeout(limit, work).await.unwrap_or(Err(Error::Timeout)),
+        None => work.await,
+    }
+}
+
+async fn connect_following_redirects(url: &str, options: &ConnectOptions) -> Result<WebSocket> {
+    check_options(options)?;
+    let mut url = websocket_url(Url::parse(url).map_err(|e| Error::InvalidUrl(e.to_string().into()))?)?;
+    if !options.params.is_empty() {
+        url.query_pairs_mut().extend_pairs(&options.params);
+    }
+    let mut hops = 0;
+    loop {
+        let stream = open(&url, options).await?;
+        let Answer { response, key, stream, buffered } = handshake(stream, &url, options).await?;
+        let redirect = matches!(response.status, 301 | 302 | 303 | 307 | 308);
+        if !(redirect && options.max_redirects > 0) {
+            let protocol = validate_response(&response, &key, &options.protocols)?;
+            let config = SocketConfig {
+                role: Role::Client,
+                max_frame_size: options.max_frame_size,
+                auto_pong: options.auto_pong,
+                protocol,
+            };
+            return Ok(WebSocket::new(stream, buffered, config));
+        }
+        hops += 1;
+        if hops > options.max_redirects {
+            return Err(Error::handshake(
+                Some(response.status),
+                format!("more than {} redirects", options.max_redirects),
+            ));
+        }
+        url = redirect_target(&url, &response)?;
+    }
+}
+
+/// Where a redirect points, as a WebSocket URL; never from `wss` down to `ws`.
+fn redirect_target(from: &Url, response: &Response) -> Result<Url> {
+    let status = Some(response.status);
+    let location = response
+        .headers
+        .get_str("location")
+        .ok_or_else(|| Error::handshake(status, "redirect without a Location"))?;
+    let target = from
+        .join(location.trim())
+        .map_err(|e| Error::handshake(status, format!("bad redirect Location: {e}")))?;
+    let target =
+        websocket_url(target).map_err(|_| Error::handshake(status, "redirect to a non-WebSocket URL"))?;
+    if from.scheme() == "wss" && target.scheme() == "ws" {
+        return Err(Error::handshake(status, "refusing a redirect from wss to ws"));
+    }
+    Ok(target)
+}
+
+/// The URL with `http`/`https` mapped to `ws`/`wss`; anything else is refused.
+fn websocket_url(mut url: Url) -> Result<Url> {
+    let scheme = match url.scheme() {
+        "ws" | "http" => "ws",
+        "wss" | "https" => "wss",
+        other => return Err(Error::InvalidUrl(format!("scheme {other:?} is not ws or wss").into())),
+    };
+    if url.scheme() != scheme {
+        url.set_scheme(scheme).map_err(|()| Error::InvalidUrl("cannot change the scheme".into()))?;
+    }
+    if url.host().is_none() {
+        return Err(Error::InvalidUrl("no host".into()));
+    }
+    url.set_fragment(None);
+    Ok(url)
+}
+
+/// Header names and values may not smuggle line breaks into the request.
+fn check_options(options: &ConnectOptions) -> Result<()> {
+    let texts = options.headers.iter().chain(&options.cookies).flat_map(|(n, v)| [n, v]);
+    if texts.chain(&options.protocols).any(|t| t.contains(['\r', '\n'])) {
+        return Err(Error::handshake(None, "a header, cookie or subprotocol contains a line break"));
+    }
+    if options.protocols.iter().any(|p| p.is_empty() || p.contains([',', ' ', '\t'])) {
+        return Err(Error::handshake(None, "a subprotocol must be a non-empty token"));
+    }
+    Ok(())
+}
+
+/// TCP to the URL's host, with TLS on top for `wss`.
+async fn open(url: &Url, options: &ConnectOptions) -> Result<BoxedTransport> {
+    let port = url.port_or_known_default().expect("ws and wss have default ports");
+    let tcp = match url.host().expect("checked in websocket_url") {
+        Host::Domain(name) => TcpStream::connect((name, port)).await?,
+        Host::Ipv4(ip) => TcpStream::connect((ip, port)).await?,
+        Host::Ipv6(ip) => TcpStream::connect((ip, port)).await?,
+    };
+    tcp.set_nodelay(true)?;
+    if url.scheme() != "wss" {
+        return Ok(Box::new(tcp));
+    }
+    let name = match url.host().expect("checked") {
+        Host::Domain(name) => rustls::pki_types::ServerName::try_from(name.to_owned())
+            .map_err(|e| Error::InvalidUrl(format!("host is not a valid TLS name: {e}").into()))?,
+        Host::Ipv4(ip) => rustls::pki_types::ServerName::IpAddress(std::net::IpAddr::V4(ip).into()),
+        Host::Ipv6(ip) => rustls::pki_types::ServerName::IpAddress(std::net::IpAddr::V6(ip).into()),
+    };
+    let config = options.tls_config.clone().unwrap_or_else(default_client_config);
+    let tls = tokio_rustls::TlsConnector::from(config).connect(name, tcp).await.map_err(tls_error)?;
+    Ok(Box::new(tls))
+}
+
+/// The server's answer to our upgrade request.
+struct Answer {
+    response: Response,
+    /// The `Sec-WebSocket-Key` we sent.
+    key: String,
+    stream: BoxedTransport,
+    /// Bytes read past the response head: the first frames.
+    buffered: BytesMut,
+}
+
+/// Sends the upgrade request and reads the response head.
+async fn handshake(mut stream: BoxedTransport, url: &Url, options: &ConnectOptions) -> Result<Answer> {
+    let key = generate_key();
+    let host = match url.port() {
+        Some(port) => format!("{}:{port}", url.host_str().expect("checked")),
+        None => url.host_str().expect("checked").to_owned(),
+    };
+    let target = match url.query() {
+        Some(query) => format!("{}?{query}", url.path()),
+        None => url.path().to_owned(),
+    };
+    let headers = request_headers(url, options);
+    let request = ClientRequest {
+        host: &host,
+        target: &target,
+        key: &key,
+        protocols: &options.protocols,
+        headers: &headers,
+    };
+    stream.write_all(&request.encode()).await?;
+    stream.flush().await?;
+
+    let mut buf = BytesMut::with_capacity(1024);
+    loop {
+        if let Some(response) = parse_response(&buf, MAX_RESPONSE_HEAD)? {
+            let _ = buf.split_to(response.head_len);
+            return Ok(Answer { response, key, stream, buffered: buf });
+        }
+        if stream.read_buf(&mut buf).await? == 0 {
+            return Err(Error::handshake(None, "the server closed the connection during the handshake"));
+        }
+    }
+}
+
+/// The user's headers plus `Cookie` and `Authorization` (from the options, else the URL's
+/// user info).
+fn request_headers(url: &Url, options: &ConnectOptions) -> Vec<(String, String)> {
+    let mut headers = options.headers.clone();
+    if !options.cookies.is_empty() {
+        let cookies: Vec<String> = options.cookies.iter().map(|(n, v)| format!("{n}={v}")).collect();
+        headers.push(("Cookie".into(), cookies.join("; ")));
+    }
+    let url_auth = (!url.username().is_empty()).then(|| Auth::Basic {
+        user: percent_decode(url.username()),
+        password: percent_decode(url.password().unwrap_or("")),
+    });
+    match options.auth.clone().or(url_auth) {
+        Some(Auth::Basic { user, password }) => {
+            headers.push((
+                "Authorization".into(),
+                format!("Basic {}", BASE64.encode(format!("{user}:{password}"))),
+            ));
+        }
+        Some(Auth::Bearer(token)) => headers.push(("Authorization".into(), format!("Bearer {token}"))),
+        None => {}
+    }
+    headers
+}
+
+fn percent_decode(text: &str) -> String {
+    url::form_urlencoded::parse(format!("x={}", text.replace('+', "%2B")).as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default()
+}

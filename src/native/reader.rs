@@ -1,0 +1,102 @@
+//! The receiving side of a native connection: reads into one buffer, lets the decoder cut
+//! frames out of it (payloads are handed out without a copy), answers pings and the peer's
+//! close through the shared writer, and fails the connection on a protocol error.
+
+use std::time::Duration;
+
+use bytes::BytesMut;
+use tokio::io::{AsyncReadExt, ReadHalf};
+use tokio::sync::Mutex;
+
+use super::transport::BoxedTransport;
+use super::writer::Writer;
+use crate::proto::Decoder;
+use crate::{Error, Message, MessageType, Result};
+
+/// Reads ask for at least this much room, so small frames take one read for many.
+const READ_CHUNK: usize = 4096;
+
+pub(crate) struct Reader {
+    io: ReadHalf<BoxedTransport>,
+    buf: BytesMut,
+    decoder: Decoder,
+    /// A decoded message not yet returned, and the answer it needs first; both survive a
+    /// cancelled `recv`, so nothing is lost to a timeout.
+    ready: Option<Message>,
+    reply: Option<Message>,
+    /// Nothing more will be read: the close handshake ended or the connection failed.
+    done: bool,
+}
+
+impl Reader {
+    pub(crate) fn new(io: ReadHalf<BoxedTransport>, buf: BytesMut, decoder: Decoder) -> Self {
+        Self { io, buf, decoder, ready: None, reply: None, done: false }
+    }
+
+    pub(crate) fn max_frame_size(&self) -> usize {
+        self.decoder.max_frame_size()
+    }
+
+    /// The next frame. Cancel-safe: bytes read stay buffered, a decoded frame stays ready.
+    pub(crate) async fn recv(
+        &mut self,
+        budget: usize,
+        writer: &Mutex<Writer>,
+        auto_pong: bool,
+        fail_limit: Duration,
+    ) -> Result<Message> {
+        loop {
+            if let Some(reply) = &self.reply {
+                let mut writer = writer.lock().await;
+                let answered = match reply.message_type() {
+                    MessageType::Close => writer.answer_close(reply).await,
+                    _ => writer.send(reply).await,
+                };
+                self.reply = None;
+                // A pong that cannot go out because we already sent our close is no loss.
+                match answered {
+                    Ok(()) | Err(Error::Closed) => {}
+                    Err(e) => {
+                        self.done = true;
+                        return Err(e);
+                    }
+                }
+            }
+            if let Some(message) = self.ready.take() {
+                return Ok(message);
+            }
+            if self.done {
+                return Err(Error::Closed);
+            }
+            match self.decoder.decode(&mut self.buf, budget) {
+                Ok(Some(message)) => {
+                    self.reply = match message.message_type() {
+                        MessageType::Ping if auto_pong => Some(Message::pong(message.clone().into_data())),
+                        MessageType::Close => {
+                            self.done = true;
+                            Some(message.clone())
+                        }
+                        _ => None,
+                    };
+                    self.ready = Some(message);
+                }
+                Ok(None) => {
+                    self.buf.reserve(self.decoder.bytes_wanted(self.buf.len()).max(READ_CHUNK));
+                    if self.io.read_buf(&mut self.buf).await? == 0 {
+                        self.done = true;
+                        return Err(std::io::Error::new(
+                            std::io::ErrorKind::UnexpectedEof,
+                            "the peer closed the connection without a close frame",
+                        )
+                        .into());
+                    }
+                }
+                Err(error) => {
+                    self.done = true;
+                    writer.lock().await.fail(&error, fail_limit).await;
+                    return Err(error);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,292 @@
+//! The native `WebSocket` and its two halves: the public operations, timeouts, the close
+//! handshake and the state both halves share (the writer, the negotiated subprotocol and
+//! the stream's addresses).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use bytes::BytesMut;
+use tokio::sync::Mutex;
+
+use super::reader::Reader;
+use super::transport::{BoxedTransport, Transport};
+use super::writer::Writer;
+use crate::assemble::{self, Assembly, FrameSink, FrameSource};
+use crate::proto::{Decoder, Encoder, Role};
+use crate::{CloseCode, Error, Message, MessageType, Result};
+
+/// How long `close` waits for the peer's close frame, and a failing connection for its
+/// close frame to go out, unless set otherwise.
+pub const DEFAULT_CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// What both halves share.
+struct Shared {
+    writer: Mutex<Writer>,
+    protocol: Option<String>,
+    local_addr: Option<SocketAddr>,
+    peer_addr: Option<SocketAddr>,
+    max_frame_size: usize,
+    auto_pong: AtomicBool,
+    close_timeout: Duration,
+}
+
+/// How a connection is set up once its handshake is done.
+#[derive(Debug, Clone)]
+pub(crate) struct SocketConfig {
+    pub(crate) role: Role,
+    pub(crate) max_frame_size: usize,
+    pub(crate) auto_pong: bool,
+    pub(crate) protocol: Option<String>,
+}
+
+/// A WebSocket connection: the reference's `WebSocket`, over any [`Transport`].
+///
+/// Sending waits until the transport has taken the frame, so a slow peer slows the sender
+/// rather than growing a buffer. Pings are answered automatically (see
+/// [`set_auto_pong`](Self::set_auto_pong)) and still returned by `recv`.
+///
+/// Timeouts: a `recv` past the input timeout fails with [`Error::Timeout`] and the socket stays
+/// usable (nothing read is lost); a `send` past the output timeout fails with
+/// [`Error::Timeout`] and the unsent rest of its frame goes out first on the next operation.
+pub struct WebSocket {
+    send: SendHalf,
+    recv: RecvHalf,
+}
+
+/// The sending half of a split [`WebSocket`].
+pub struct SendHalf {
+    shared: Arc<Shared>,
+    output_timeout: Option<Duration>,
+}
+
+/// The receiving half of a split [`WebSocket`]; it answers pings and the peer's close itself.
+pub struct RecvHalf {
+    shared: Arc<Shared>,
+    reader: Reader,
+    assembly: Assembly,
+    input_timeout: Option<Duration>,
+}
+
+async fn within<T>(limit: Option<Duration>, work: impl Future<Output = Result<T>>) -> Result<T> {
+    match limit {
+        Some(limit) => tokio::time::timeout(limit, work).await.unwrap_or(Err(Error::Timeout)),
+        None => work.await,
+    }
+}
+
+impl WebSocket {
+    /// Runs the WebSocket protocol over a stream whose opening handshake is already done.
+    /// `role` says which end we are (clients mask their frames).
+    pub fn from_stream<T: Transport>(stream: T, role: Role, max_frame_size: usize) -> Self {
+        let config = SocketConfig { role, max_frame_size, auto_pong: true, protocol: None };
+        Self::new(Box::new(stream), BytesMut::new(), config)
+    }
+
+    /// `buffered` holds bytes read past the handshake: the first frames.
+    pub(crate) fn new(stream: BoxedTransport, buffered: BytesMut, config: SocketConfig) -> Self {
+        let (local_addr, peer_addr) = (stream.local_addr(), stream.peer_addr());
+        let (read, write) = tokio::io::split(stream);
+        let shared = Arc::new(Shared {
+            writer: Mutex::new(Writer::new(write, Encoder::new(config.role, config.max_frame_size))),
+            protocol: config.protocol,
+            local_addr,
+            peer_addr,
+            max_frame_size: config.max_frame_size,
+            auto_pong: AtomicBool::new(config.auto_pong),
+            close_timeout: DEFAULT_CLOSE_TIMEOUT,
+        });
+        let decoder = Decoder::new(config.role, config.max_frame_size);
+        Self {
+            send: SendHalf { shared: shared.clone(), output_timeout: None },
+            recv: RecvHalf {
+                shared,
+                reader: Reader::new(read, buffered, decoder),
+                assembly: Assembly::default(),
+                input_timeout: None,
+            },
+        }
+    }
+
+    /// Sends one frame; fails with [`Error::FrameTooLarge`] if its payload exceeds
+    /// `max_frame_size`. A partial message is followed by more of the same type.
+    pub async fn send(&mut self, message: impl Into<Message>) -> Result<()> {
+        self.send.send(message).await
+    }
+
+    /// Sends a whole message of any size, in frames of at most `max_frame_size`.
+    pub async fn send_all(&mut self, message: impl Into<Message>) -> Result<()> {
+        self.send.send_all(message).await
+    }
+
+    /// Receives the next frame as a message (partial ones included).
+    pub async fn recv(&mut self) -> Result<Message> {
+        self.recv.recv().await
+    }
+
+    /// Receives a whole message, assembling its frames; fails with
+    /// [`Error::MessageTooLarge`] (and closes with 1009) once it exceeds `max_message_size`.
+    pub async fn recv_all(&mut self, max_message_size: usize) -> Result<Message> {
+        self.recv.recv_all(max_message_size).await
+    }
+
+    /// The negotiated subprotocol, if any.
+    pub fn protocol(&self) -> Option<&str> {
+        self.send.protocol()
+    }
+
+    /// The frame size limit for both directions.
+    pub fn max_frame_size(&self) -> usize {
+        self.send.max_frame_size()
+    }
+
+    /// The local address, when the transport has one.
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        self.send.shared.local_addr
+    }
+
+    /// The peer's address, when the transport has one.
+    pub fn peer_addr(&self) -> Option<SocketAddr> {
+        self.send.shared.peer_addr
+    }
+
+    /// The input timeout: how long `recv` and `recv_all` wait (`None`: forever).
+    pub fn set_input_timeout(&mut self, timeout: Option<Duration>) {
+        self.recv.set_input_timeout(timeout);
+    }
+
+    /// The output timeout: how long `send` and `send_all` wait (`None`: forever).
+    pub fn set_output_timeout(&mut self, timeout: Option<Duration>) {
+        self.send.set_output_timeout(timeout);
+    }
+
+    /// Whether pings are answered automatically.
+    pub fn set_auto_pong(&self, on: bool) {
+        self.send.shared.auto_pong.store(on, Ordering::Relaxed);
+    }
+
+    /// The close handshake: sends a close frame with `code` and `reason`, waits (at most
+    /// 5 seconds) for the peer's, discarding data that arrives meanwhile, and shuts the
+    /// stream down. Closing a closed socket does nothing.
+    pub async fn close(&mut self, code: impl Into<CloseCode>, reason: &str) -> Result<()> {
+        match self.send.send(Message::close(code, reason)).await {
+            Ok(()) | Err(Error::Closed) => {}
+            Err(e) => return Err(e),
+        }
+        let limit = self.send.shared.close_timeout;
+        let answer = tokio::time::timeout(limit, async {
+            loop {
+                match self.recv.recv_frame(usize::MAX).await {
+                    Ok(m) if m.message_type() == MessageType::Close => return Ok(()),
+                    Ok(_) => {}
+                    Err(Error::Closed) => return Ok(()),
+                    Err(Error::Io(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(()),
+                    Err(e) => return Err(e),
+                }
+            }
+        })
+        .await
+        .unwrap_or(Err(Error::Timeout));
+        let shutdown = self.send.shared.writer.lock().await.shutdown().await;
+        answer.and(shutdown)
+    }
+
+    /// Splits the socket into halves that two tasks can use at once.
+    pub fn split(self) -> (SendHalf, RecvHalf) {
+        (self.send, self.recv)
+    }
+}
+
+impl SendHalf {
+    /// See [`WebSocket::send`].
+    pub async fn send(&mut self, message: impl Into<Message>) -> Result<()> {
+        self.send_frame(message.into()).await
+    }
+
+    /// See [`WebSocket::send_all`].
+    pub async fn send_all(&mut self, message: impl Into<Message>) -> Result<()> {
+        assemble::send_all(self, message.into()).await
+    }
+
+    /// Sends a close frame; the receiving half sees the peer's answer, which ends the
+    /// handshake.
+    pub async fn close(&mut self, code: impl Into<CloseCode>, reason: &str) -> Result<()> {
+        self.send(Message::close(code, reason)).await
+    }
+
+    /// See [`WebSocket::protocol`].
+    pub fn protocol(&self) -> Option<&str> {
+        self.shared.protocol.as_deref()
+    }
+
+    /// See [`WebSocket::max_frame_size`].
+    pub fn max_frame_size(&self) -> usize {
+        self.shared.max_frame_size
+    }
+
+    /// See [`WebSocket::set_output_timeout`].
+    pub fn set_output_timeout(&mut self, timeout: Option<Duration>) {
+        self.output_timeout = timeout;
+    }
+}
+
+impl RecvHalf {
+    /// See [`WebSocket::recv`].
+    pub async fn recv(&mut self) -> Result<Message> {
+        self.recv_frame(usize::MAX).await
+    }
+
+    /// See [`WebSocket::recv_all`].
+    pub async fn recv_all(&mut self, max_message_size: usize) -> Result<Message> {
+        assemble::recv_all(self, max_message_size).await
+    }
+
+    /// See [`WebSocket::protocol`].
+    pub fn protocol(&self) -> Option<&str> {
+        self.shared.protocol.as_deref()
+    }
+
+    /// See [`WebSocket::max_frame_size`].
+    pub fn max_frame_size(&self) -> usize {
+        self.reader.max_frame_size()
+    }
+
+    /// See [`WebSocket::set_input_timeout`].
+    pub fn set_input_timeout(&mut self, timeout: Option<Duration>) {
+        self.input_timeout = timeout;
+    }
+}
+
+impl FrameSink for SendHalf {
+    fn max_frame_size(&self) -> usize {
+        self.shared.max_frame_size
+    }
+
+    async fn send_frame(&mut self, message: Message) -> Result<()> {
+        within(self.output_timeout, async { self.shared.writer.lock().await.send(&message).await }).await
+    }
+}
+
+impl FrameSource for RecvHalf {
+    async fn recv_frame(&mut self, budget: usize) -> Result<Message> {
+        let shared = &*self.shared;
+        let auto_pong = shared.auto_pong.load(Ordering::Relaxed);
+        let work = self.reader.recv(budget, &shared.writer, auto_pong, shared.close_timeout);
+        within(self.input_timeout, work).await
+    }
+
+    fn assembly(&mut self) -> &mut Assembly {
+        &mut self.assembly
+    }
+}
+
+impl std::fmt::Debug for WebSocket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebSocket")
+            .field("protocol", &self.protocol())
+            .field("peer_addr", &self.peer_addr())
+            .field("max_frame_size", &self.max_frame_size())
+            .finish()
+    }
+}

@@ -1,0 +1,158 @@
+//! The client's connection options, the reference's `websocket-connect` keywords as a builder.
+
+use std::time::Duration;
+
+/// The default `max_frame_size`: 1 MiB, as in the reference.
+pub const DEFAULT_MAX_FRAME_SIZE: usize = 1 << 20;
+
+/// Credentials sent in the `Authorization` header of the upgrade request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Auth {
+    /// HTTP Basic authentication.
+    Basic {
+        /// The user name.
+        user: String,
+        /// The password.
+        password: String,
+    },
+    /// A bearer token.
+    Bearer(String),
+}
+
+/// Options for [`connect`](crate::connect): the reference's `protocol`, `redirect`,
+/// `headers`, `cookies`, `params`, `auth`, `ssl-context`, `timeout` and `max-frame-size`.
+///
+/// ```
+/// use std::time::Duration;
+/// use uniws::ConnectOptions;
+/// let options = ConnectOptions::new()
+///     .protocol("chat.v2, chat.v1")
+///     .param("room", "lobby")
+///     .header("X-Client", "demo")
+///     .bearer_auth("token")
+///     .max_redirects(3)
+///     .timeout(Duration::from_secs(5))
+///     .max_frame_size(64 * 1024);
+/// assert_eq!(options.protocols_offered(), ["chat.v2", "chat.v1"]);
+/// ```
+#[derive(Clone, Debug)]
+pub struct ConnectOptions {
+    pub(crate) protocols: Vec<String>,
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) cookies: Vec<(String, String)>,
+    pub(crate) params: Vec<(String, String)>,
+    pub(crate) auth: Option<Auth>,
+    pub(crate) max_redirects: usize,
+    pub(crate) timeout: Option<Duration>,
+    pub(crate) max_frame_size: usize,
+    pub(crate) auto_pong: bool,
+    #[cfg(not(target_arch = "wasm32"))]
+    pub(crate) tls_config: Option<std::sync::Arc<rustls::ClientConfig>>,
+}
+
+impl Default for ConnectOptions {
+    fn default() -> Self {
+        Self {
+            protocols: Vec::new(),
+            headers: Vec::new(),
+            cookies: Vec::new(),
+            params: Vec::new(),
+            auth: None,
+            max_redirects: 0,
+            timeout: None,
+            max_frame_size: DEFAULT_MAX_FRAME_SIZE,
+            auto_pong: true,
+            #[cfg(not(target_arch = "wasm32"))]
+            tls_config: None,
+        }
+    }
+}
+
+impl ConnectOptions {
+    /// The defaults: no subprotocol, no redirects, no timeout, 1 MiB frames, automatic pongs.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Subprotocols to offer, as the reference's comma-separated list; adds to earlier ones.
+    pub fn protocol(mut self, list: &str) -> Self {
+        self.protocols.extend(list.split(',').map(str::trim).filter(|p| !p.is_empty()).map(str::to_owned));
+        self
+    }
+
+    /// Subprotocols to offer, in order of preference; adds to earlier ones.
+    pub fn protocols<I: IntoIterator<Item = S>, S: Into<String>>(mut self, protocols: I) -> Self {
+        self.protocols.extend(protocols.into_iter().map(Into::into));
+        self
+    }
+
+    /// The subprotocols offered so far.
+    pub fn protocols_offered(&self) -> &[String] {
+        &self.protocols
+    }
+
+    /// An extra header for the upgrade request.
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// A cookie, sent in the `Cookie` header.
+    pub fn cookie(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.cookies.push((name.into(), value.into()));
+        self
+    }
+
+    /// A query parameter appended to the URL (percent-encoded).
+    pub fn param(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.params.push((name.into(), value.into()));
+        self
+    }
+
+    /// HTTP Basic credentials.
+    pub fn basic_auth(mut self, user: impl Into<String>, password: impl Into<String>) -> Self {
+        self.auth = Some(Auth::Basic { user: user.into(), password: password.into() });
+        self
+    }
+
+    /// A bearer token.
+    pub fn bearer_auth(mut self, token: impl Into<String>) -> Self {
+        self.auth = Some(Auth::Bearer(token.into()));
+        self
+    }
+
+    /// Follow up to `hops` redirects (301, 302, 303, 307, 308); 0, the default, follows none.
+    /// A redirect from `wss` to `ws` is always refused.
+    pub fn max_redirects(mut self, hops: usize) -> Self {
+        self.max_redirects = hops;
+        self
+    }
+
+    /// One deadline for the whole connection: name lookup, TCP, TLS, the handshake and every
+    /// redirect.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// The largest frame accepted on receive and allowed on send (default 1 MiB).
+    pub fn max_frame_size(mut self, size: usize) -> Self {
+        self.max_frame_size = size;
+        self
+    }
+
+    /// Whether pings are answered with pongs automatically (default true; pings are still
+    /// returned by `recv`).
+    pub fn auto_pong(mut self, on: bool) -> Self {
+        self.auto_pong = on;
+        self
+    }
+
+    /// The rustls client configuration for `wss` (the reference's `ssl-context`); the default
+    /// trusts the Mozilla roots from `webpki-roots`.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn tls_config(mut self, config: std::sync::Arc<rustls::ClientConfig>) -> Self {
+        self.tls_config = Some(config);
+        self
+    }
+}

@@ -1,0 +1,321 @@
+//! The opening handshake (RFC 6455 §4) as pure functions: the client's request and its check
+//! of the server's 101 answer, the server's parsing and validation of the upgrade request and
+//! its answers. Heads are parsed with `httparse`.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use sha1::{Digest, Sha1};
+
+use crate::Error;
+
+const GUID: &[u8] = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+const MAX_HEADERS: usize = 64;
+
+/// The `Sec-WebSocket-Accept` value for a `Sec-WebSocket-Key`.
+///
+/// ```
+/// // RFC 6455 §1.3's example.
+/// assert_eq!(uniws::proto::handshake::accept_key("dGhlIHNhbXBsZSBub25jZQ=="),
+///            "s3pPLMBiTxaQ9kYGOzaJYmGzxOo=");
+/// ```
+pub fn accept_key(key: &str) -> String {
+    let mut sha1 = Sha1::new();
+    sha1.update(key.as_bytes());
+    sha1.update(GUID);
+    BASE64.encode(sha1.finalize())
+}
+
+/// A fresh random `Sec-WebSocket-Key`.
+pub fn generate_key() -> String {
+    BASE64.encode(rand::random::<[u8; 16]>())
+}
+
+/// Whether a comma-separated header value holds `token` (case-insensitive).
+fn has_token(value: &[u8], token: &str) -> bool {
+    value.split(|&b| b == b',').any(|t| t.trim_ascii().eq_ignore_ascii_case(token.as_bytes()))
+}
+
+/// The comma-separated tokens of a header value.
+fn tokens(value: &[u8]) -> impl Iterator<Item = &str> {
+    std::str::from_utf8(value).unwrap_or("").split(',').map(str::trim).filter(|t| !t.is_empty())
+}
+
+/// A parsed HTTP head's headers, owned, with case-insensitive lookup.
+#[derive(Debug, Clone, Default)]
+pub struct Headers(Vec<(String, Vec<u8>)>);
+
+impl Headers {
+    fn from_httparse(headers: &[httparse::Header<'_>]) -> Self {
+        Self(headers.iter().map(|h| (h.name.to_owned(), h.value.to_owned())).collect())
+    }
+
+    /// Every value of the header `name`.
+    pub fn get_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a [u8]> + 'a {
+        self.0.iter().filter(move |(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_slice())
+    }
+
+    /// The first value of the header `name`.
+    pub fn get<'a>(&'a self, name: &'a str) -> Option<&'a [u8]> {
+        self.get_all(name).next()
+    }
+
+    /// The first value of `name` as text, if it is UTF-8.
+    pub fn get_str<'a>(&'a self, name: &'a str) -> Option<&'a str> {
+        self.get(name).and_then(|v| std::str::from_utf8(v).ok())
+    }
+
+    /// Whether any value of `name` holds `token`.
+    pub fn has_token(&self, name: &str, token: &str) -> bool {
+        self.get_all(name).any(|v| has_token(v, token))
+    }
+
+    /// All (name, value) pairs in order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &[u8])> {
+        self.0.iter().map(|(n, v)| (n.as_str(), v.as_slice()))
+    }
+}
+
+// ---- client side ----
+
+/// What the client puts in its upgrade request.
+#[derive(Debug, Clone)]
+pub struct ClientRequest<'a> {
+    /// The `Host` header value (with the port when it is not the scheme's default).
+    pub host: &'a str,
+    /// The request target: path and query.
+    pub target: &'a str,
+    /// The `Sec-WebSocket-Key`.
+    pub key: &'a str,
+    /// Subprotocols offered, in order of preference.
+    pub protocols: &'a [String],
+    /// Extra headers (cookies and authorization included).
+    pub headers: &'a [(String, String)],
+}
+
+impl ClientRequest<'_> {
+    /// The request head, ready to write.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut head = format!(
+            "GET {} HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+             Sec-WebSocket-Key: {}\r\nSec-WebSocket-Version: 13\r\n",
+            self.target, self.host, self.key
+        );
+        if !self.protocols.is_empty() {
+            head.push_str(&format!("Sec-WebSocket-Protocol: {}\r\n", self.protocols.join(", ")));
+        }
+        for (name, value) in self.headers {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
+        head.push_str("\r\n");
+        head.into_bytes()
+    }
+}
+
+/// A parsed HTTP response head.
+#[derive(Debug, Clone)]
+pub struct Response {
+    /// The status code.
+    pub status: u16,
+    /// The reason phrase.
+    pub reason: String,
+    /// The headers.
+    pub headers: Headers,
+    /// The length of the head, blank line included; bytes after it are WebSocket frames.
+    pub head_len: usize,
+}
+
+/// Parses a response head from the start of `buf`. `Ok(None)` means incomplete; a head longer
+/// than `max_head` or malformed is a handshake error.
+pub fn parse_response(buf: &[u8], max_head: usize) -> Result<Option<Response>, Error> {
+    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut response = httparse::Response::new(&mut headers);
+    match response.parse(buf) {
+        Ok(httparse::Status::Complete(head_len)) => Ok(Some(Response {
+            status: response.code.unwrap_or(0),
+            reason: response.reason.unwrap_or("").to_owned(),
+            headers: Headers::from_httparse(response.headers),
+            head_len,
+        })),
+        Ok(httparse::Status::Partial) if buf.len() < max_head => Ok(None),
+        Ok(httparse::Status::Partial) => Err(Error::handshake(None, "response head too large")),
+        Err(e) => Err(Error::handshake(None, format!("malformed HTTP response: {e}"))),
+    }
+}
+
+/// Checks a 101 response against our request: `Upgrade: websocket`, `Connection: Upgrade`,
+/// the accept key, a subprotocol we offered (or none) and no extension (we offer none).
+/// Returns the negotiated subprotocol.
+pub fn validate_response(
+    response: &Response,
+    key: &str,
+    offered: &[String],
+) -> Result<Option<String>, Error> {
+    let fail = |reason: &'static str| Err(Error::handshake(Some(response.status), reason));
+    if response.status != 101 {
+        return Err(Error::handshake(
+            Some(response.status),
+            format!("server answered {} {}", response.status, response.reason),
+        ));
+    }
+    let headers = &response.headers;
+    if !headers.get("upgrade").is_some_and(|v| v.trim_ascii().eq_ignore_ascii_case(b"websocket")) {
+        return fail("missing or wrong Upgrade header");
+    }
+    if !headers.has_token("connection", "upgrade") {
+        return fail("Connection header lacks the upgrade token");
+    }
+    if headers.get("sec-websocket-accept").map(<[u8]>::trim_ascii) != Some(accept_key(key).as_bytes()) {
+        return fail("wrong or missing Sec-WebSocket-Accept");
+    }
+    if headers.get("sec-websocket-extensions").is_some() {
+        return fail("server chose an extension that was not offered");
+    }
+    let mut chosen = headers.get_all("sec-websocket-protocol").flat_map(tokens);
+    let protocol = chosen.next().map(str::to_owned);
+    if chosen.next().is_some() {
+        return fail("server chose more than one subprotocol");
+    }
+    match protocol {
+        Some(p) if !offered.contains(&p) => fail("server chose a subprotocol that was not offered"),
+        p => Ok(p),
+    }
+}
+
+// ---- server side ----
+
+/// A validated upgrade request.
+#[derive(Debug, Clone)]
+pub struct UpgradeRequest {
+    /// The request target (path and query).
+    pub target: String,
+    /// The client's `Sec-WebSocket-Key`.
+    pub key: String,
+    /// The subprotocols the client offered, in its order.
+    pub protocols: Vec<String>,
+    /// Every header of the request.
+    pub headers: Headers,
+    /// The length of the head; bytes after it are WebSocket frames.
+    pub head_len: usize,
+}
+
+/// Why an upgrade request was refused: the status to answer with and a reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    /// 400, 405, 426 or 431.
+    pub status: u16,
+    /// What was wrong, also sent as the response body.
+    pub reason: &'static str,
+}
+
+impl Rejection {
+    fn new(status: u16, reason: &'static str) -> Self {
+        Self { status, reason }
+    }
+
+    /// The HTTP response for this rejection, ready to write.
+    pub fn encode(&self) -> Vec<u8> {
+        let extra = match self.status {
+            405 => "Allow: GET\r\n",
+            426 => "Sec-WebSocket-Version: 13\r\nUpgrade: websocket\r\n",
+            _ => "",
+        };
+        format!(
+            "HTTP/1.1 {} {}\r\n{extra}Content-Type: text/plain; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}",
+            self.status,
+            status_text(self.status),
+            self.reason.len(),
+            self.reason
+        )
+        .into_bytes()
+    }
+
+    /// The error this rejection is on the server's side.
+    pub fn into_error(self) -> Error {
+        Error::handshake(Some(self.status), self.reason)
+    }
+}
+
+fn status_text(status: u16) -> &'static str {
+    match status {
+        400 => "Bad Request",
+        405 => "Method Not Allowed",
+        408 => "Request Timeout",
+        426 => "Upgrade Required",
+        431 => "Request Header Fields Too Large",
+        _ => "Error",
+    }
+}
+
+/// Parses and validates an upgrade request from the start of `buf`. `Ok(None)` means the head
+/// is incomplete; a head that cannot end within `max_head` bytes is refused with 431.
+pub fn parse_request(buf: &[u8], max_head: usize) -> Result<Option<UpgradeRequest>, Rejection> {
+    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut request = httparse::Request::new(&mut headers);
+    let head_len = match request.parse(buf) {
+        Ok(httparse::Status::Complete(n)) if n > max_head => {
+            return Err(Rejection::new(431, "request head too large"));
+        }
+        Ok(httparse::Status::Complete(n)) => n,
+        Ok(httparse::Status::Partial) if buf.len() < max_head => return Ok(None),
+        Ok(httparse::Status::Partial) | Err(httparse::Error::TooManyHeaders) => {
+            return Err(Rejection::new(431, "request head too large"));
+        }
+        Err(_) => return Err(Rejection::new(400, "malformed HTTP request")),
+    };
+    if request.method != Some("GET") {
+        return Err(Rejection::new(405, "a WebSocket upgrade must be a GET request"));
+    }
+    if request.version != Some(1) {
+        return Err(Rejection::new(400, "a WebSocket upgrade needs HTTP/1.1"));
+    }
+    let target = request.path.unwrap_or("/").to_owned();
+    let headers = Headers::from_httparse(request.headers);
+    if headers.get("host").is_none() {
+        return Err(Rejection::new(400, "missing Host header"));
+    }
+    if !headers.has_token("upgrade", "websocket") {
+        return Err(Rejection::new(400, "missing Upgrade: websocket"));
+    }
+    if !headers.has_token("connection", "upgrade") {
+        return Err(Rejection::new(400, "Connection header lacks the upgrade token"));
+    }
+    if headers.get("sec-websocket-version").map(<[u8]>::trim_ascii) != Some(b"13") {
+        return Err(Rejection::new(426, "Sec-WebSocket-Version must be 13"));
+    }
+    let key = {
+        let mut keys = headers.get_all("sec-websocket-key");
+        let key = match (keys.next(), keys.next()) {
+            (Some(key), None) => key.trim_ascii(),
+            _ => return Err(Rejection::new(400, "missing or repeated Sec-WebSocket-Key")),
+        };
+        if BASE64.decode(key).map(|k| k.len()) != Ok(16) {
+            return Err(Rejection::new(400, "Sec-WebSocket-Key is not 16 bytes in base64"));
+        }
+        String::from_utf8_lossy(key).into_owned()
+    };
+    let protocols = headers.get_all("sec-websocket-protocol").flat_map(tokens).map(str::to_owned).collect();
+    Ok(Some(UpgradeRequest { target, key, protocols, headers, head_len }))
+}
+
+/// The 101 answer accepting `request`, with the chosen subprotocol.
+pub fn accept_response(request: &UpgradeRequest, protocol: Option<&str>) -> Vec<u8> {
+    let mut head = format!(
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {}\r\n",
+        accept_key(&request.key)
+    );
+    if let Some(protocol) = protocol {
+        head.push_str(&format!("Sec-WebSocket-Protocol: {protocol}\r\n"));
+    }
+    head.push_str("\r\n");
+    head.into_bytes()
+}
+
+/// The 400 answer for a client whose subprotocols the server refused.
+pub fn protocol_refused() -> Rejection {
+    Rejection::new(400, "none of the offered subprotocols is supported")
+}
+
+/// The 408 answer for a client too slow to send its head.
+pub fn too_slow() -> Rejection {
+    Rejection::new(408, "the upgrade request did not arrive in time")
+}
