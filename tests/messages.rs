@@ -1,0 +1,323 @@
+//! Messages over real sockets on 127.0.0.1: every type both ways, partial frames, `send_all`
+//! and `recv_all` of large messages, the frame and message limits, the close handshake from
+//! either side, automatic pongs, split halves, timeouts and backpressure.
+
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::time::timeout;
+use uniws::{CloseCode, ConnectOptions, Error, Message, MessageType, ServerOptions, WebSocket, connect};
+
+const LIMIT: Duration = Duration::from_secs(10);
+
+/// A connected (client, server) pair.
+async fn pair(server: ServerOptions, client: ConnectOptions) -> (WebSocket, WebSocket) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let accept = tokio::spawn(async move {
+        let (tcp, _) = listener.accept().await.unwrap();
+        server.accept(tcp).await
+    });
+    let client = timeout(LIMIT, connect(&format!("ws://{addr}/"), &client)).await.unwrap().unwrap();
+    let server = timeout(LIMIT, accept).await.unwrap().unwrap().unwrap();
+    (client, server)
+}
+
+async fn default_pair() -> (WebSocket, WebSocket) {
+    pair(ServerOptions::new(), ConnectOptions::new()).await
+}
+
+async fn recv(ws: &mut WebSocket) -> Result<Message, Error> {
+    timeout(LIMIT, ws.recv()).await.expect("recv hung")
+}
+
+#[tokio::test]
+async fn every_message_type_round_trips_both_ways() {
+    let (mut client, mut server) = default_pair().await;
+    let messages = [
+        Message::text("hello, wörld ✓"),
+        Message::text(""),
+        Message::binary(vec![0u8, 1, 2, 254, 255]),
+        Message::binary(Vec::new()),
+        Message::pong(&b"unsolicited"[..]),
+    ];
+    for message in &messages {
+        client.send(message.clone()).await.unwrap();
+        assert_eq!(&recv(&mut server).await.unwrap(), message);
+        server.send(message.clone()).await.unwrap();
+        assert_eq!(&recv(&mut client).await.unwrap(), message);
+    }
+    // A ping is visible to recv, and the socket answers it by itself.
+    client.send(Message::ping(&b"p1"[..])).await.unwrap();
+    assert_eq!(recv(&mut server).await.unwrap(), Message::ping(&b"p1"[..]));
+    assert_eq!(recv(&mut client).await.unwrap(), Message::pong(&b"p1"[..]));
+    server.send(Message::ping(&b"p2"[..])).await.unwrap();
+    assert_eq!(recv(&mut client).await.unwrap(), Message::ping(&b"p2"[..]));
+    assert_eq!(recv(&mut server).await.unwrap(), Message::pong(&b"p2"[..]));
+}
+
+#[tokio::test]
+async fn pings_go_unanswered_when_auto_pong_is_off() {
+    let (mut client, mut server) = pair(ServerOptions::new().auto_pong(false), ConnectOptions::new()).await;
+    client.send(Message::ping(&b"x"[..])).await.unwrap();
+    assert_eq!(recv(&mut server).await.unwrap().message_type(), MessageType::Ping);
+    client.set_input_timeout(Some(Duration::from_millis(200)));
+    assert!(matches!(client.recv().await, Err(Error::Timeout)));
+    // The application can answer by hand.
+    server.send(Message::pong(&b"x"[..])).await.unwrap();
+    assert_eq!(recv(&mut client).await.unwrap(), Message::pong(&b"x"[..]));
+}
+
+#[tokio::test]
+async fn partial_frames_in_both_directions() {
+    let (mut client, mut server) = default_pair().await;
+    let parts =
+        [Message::text("ab").with_partial(true), Message::text("cd").with_partial(true), Message::text("é")];
+    for part in &parts {
+        client.send(part.clone()).await.unwrap();
+    }
+    for part in &parts {
+        assert_eq!(&recv(&mut server).await.unwrap(), part);
+    }
+    for part in &parts {
+        server.send(part.clone()).await.unwrap();
+    }
+    let whole = timeout(LIMIT, client.recv_all(100)).await.unwrap().unwrap();
+    assert_eq!(whole, Message::text("abcdé"));
+    // Binary too, and a control frame between fragments does not disturb the message.
+    client.send(Message::binary(vec![1u8; 3]).with_partial(true)).await.unwrap();
+    client.send(Message::ping(&b"between"[..])).await.unwrap();
+    client.send(Message::binary(vec![2u8; 3])).await.unwrap();
+    assert_eq!(timeout(LIMIT, server.recv_all(6)).await.unwrap().unwrap().message_type(), MessageType::Ping);
+    let whole = timeout(LIMIT, server.recv_all(6)).await.unwrap().unwrap();
+    assert_eq!(whole, Message::binary(vec![1u8, 1, 1, 2, 2, 2]));
+}
+
+#[tokio::test]
+async fn sixteen_mib_through_send_all_and_recv_all_in_one_mib_frames() {
+    const SIZE: usize = 16 << 20;
+    let (client, mut server) =
+        pair(ServerOptions::new(), ConnectOptions::new().max_frame_size(1 << 20)).await;
+    let data: Vec<u8> = (0..SIZE).map(|i| (i % 251) as u8).collect();
+    let (mut sender, mut receiver) = client.split();
+    let expected = data.clone();
+    let send = tokio::spawn(async move { sender.send_all(Message::binary(data)).await });
+
+    // The server sees 16 frames of 1 MiB, all but the last partial.
+    let mut frames = Vec::new();
+    loop {
+        let frame = recv(&mut server).await.unwrap();
+        assert_eq!(frame.message_type(), MessageType::Binary);
+        assert!(frame.len() <= 1 << 20);
+        let last = !frame.is_partial();
+        frames.push(frame);
+        if last {
+            break;
+        }
+    }
+    send.await.unwrap().unwrap();
+    assert_eq!(frames.len(), 16);
+    let joined: Vec<u8> = frames.iter().flat_map(|f| f.data().to_vec()).collect();
+    assert!(joined == expected, "server got the bytes in order");
+
+    // Back the other way, reassembled by recv_all.
+    let echo = tokio::spawn(async move {
+        server.send_all(Message::binary(joined)).await.unwrap();
+        server
+    });
+    let whole = timeout(LIMIT, receiver.recv_all(SIZE)).await.unwrap().unwrap();
+    assert_eq!(whole.len(), SIZE);
+    assert!(whole.data() == expected.as_slice());
+    echo.await.unwrap();
+}
+
+#[tokio::test]
+async fn send_all_cuts_text_at_character_boundaries() {
+    let (client, mut server) = pair(ServerOptions::new(), ConnectOptions::new().max_frame_size(5)).await;
+    let (mut sender, _receiver) = client.split();
+    let text = "ééé€€a𝄞";
+    sender.send_all(Message::text(text)).await.unwrap();
+    let mut joined = String::new();
+    loop {
+        let frame = recv(&mut server).await.unwrap();
+        assert!(frame.len() <= 5);
+        joined.push_str(frame.as_text().expect("each frame is valid UTF-8"));
+        if !frame.is_partial() {
+            break;
+        }
+    }
+    assert_eq!(joined, text);
+}
+
+#[tokio::test]
+async fn oversize_frame_is_refused_on_send_and_the_socket_stays_usable() {
+    let (mut client, mut server) =
+        pair(ServerOptions::new(), ConnectOptions::new().max_frame_size(1024)).await;
+    assert_eq!(client.max_frame_size(), 1024);
+    let err = client.send(Message::binary(vec![0u8; 1025])).await.unwrap_err();
+    assert!(matches!(err, Error::FrameTooLarge { size: 1025, max: 1024 }), "{err}");
+    client.send(Message::binary(vec![0u8; 1024])).await.unwrap();
+    assert_eq!(recv(&mut server).await.unwrap().len(), 1024);
+}
+
+#[tokio::test]
+async fn oversize_frame_on_receive_fails_the_connection_with_1009() {
+    let (mut client, mut server) =
+        pair(ServerOptions::new().max_frame_size(1024), ConnectOptions::new()).await;
+    client.send(Message::binary(vec![0u8; 2048])).await.unwrap();
+    let err = recv(&mut server).await.unwrap_err();
+    assert!(matches!(err, Error::FrameTooLarge { size: 2048, max: 1024 }), "{err}");
+    let close = recv(&mut client).await.unwrap();
+    assert_eq!(close.close_code(), Some(CloseCode::MESSAGE_TOO_BIG));
+    assert!(matches!(recv(&mut server).await, Err(Error::Closed)));
+}
+
+#[tokio::test]
+async fn recv_all_limit_counts_every_byte_and_fails_with_1009() {
+    let (client, mut server) = pair(ServerOptions::new(), ConnectOptions::new().max_frame_size(1000)).await;
+    let (mut sender, mut receiver) = client.split();
+    // Exactly at the limit: fine.
+    sender.send_all(Message::binary(vec![1u8; 3000])).await.unwrap();
+    assert_eq!(timeout(LIMIT, server.recv_all(3000)).await.unwrap().unwrap().len(), 3000);
+    // One byte over, in the final frame: refused.
+    sender.send_all(Message::binary(vec![1u8; 3001])).await.unwrap();
+    let err = timeout(LIMIT, server.recv_all(3000)).await.unwrap().unwrap_err();
+    assert!(matches!(err, Error::MessageTooLarge { max: 3000 }), "{err}");
+    let close = timeout(LIMIT, receiver.recv()).await.unwrap().unwrap();
+    assert_eq!(close.close_code(), Some(CloseCode::MESSAGE_TOO_BIG));
+}
+
+#[tokio::test]
+async fn close_started_by_the_client() {
+    let (mut client, mut server) = default_pair().await;
+    let serving = tokio::spawn(async move {
+        let close = recv(&mut server).await.unwrap();
+        let next = recv(&mut server).await;
+        (close, next)
+    });
+    timeout(LIMIT, client.close(1000, "done")).await.unwrap().unwrap();
+    let (close, next) = serving.await.unwrap();
+    assert_eq!(close.message_type(), MessageType::Close);
+    assert_eq!(close.close_code(), Some(CloseCode::NORMAL));
+    assert_eq!(close.as_text(), Some("done"));
+    assert!(matches!(next, Err(Error::Closed)));
+    assert!(matches!(client.send(Message::text("late")).await, Err(Error::Closed)));
+    assert!(matches!(client.recv().await, Err(Error::Closed)));
+    // Closing again is harmless.
+    timeout(LIMIT, client.close(1000, "")).await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn close_started_by_the_server() {
+    let (mut client, mut server) = default_pair().await;
+    let closing = tokio::spawn(async move { timeout(LIMIT, server.close(4001, "bye")).await.unwrap() });
+    let close = recv(&mut client).await.unwrap();
+    assert_eq!(close.close_code(), Some(CloseCode(4001)));
+    assert_eq!(close.as_text(), Some("bye"));
+    closing.await.unwrap().unwrap();
+    assert!(matches!(recv(&mut client).await, Err(Error::Closed)));
+}
+
+#[tokio::test]
+async fn close_waits_no_longer_than_its_timeout_for_a_silent_peer() {
+    let (mut client, _server) = default_pair().await;
+    // The server never reads, so never answers the close.
+    let started = std::time::Instant::now();
+    let result = timeout(LIMIT, client.close(1000, "")).await.unwrap();
+    assert!(matches!(result, Err(Error::Timeout)), "{result:?}");
+    assert!(started.elapsed() >= uniws::DEFAULT_CLOSE_TIMEOUT);
+}
+
+#[tokio::test]
+async fn invalid_close_messages_are_refused_on_send() {
+    let (mut client, _server) = default_pair().await;
+    for message in [Message::close(1005, ""), Message::close(1000, "x".repeat(124))] {
+        assert!(matches!(client.send(message).await, Err(Error::InvalidMessage(_))));
+    }
+    let err = client.send(Message::ping(vec![0u8; 126])).await.unwrap_err();
+    assert!(matches!(err, Error::InvalidMessage(_)), "{err}");
+}
+
+#[tokio::test]
+async fn split_halves_work_from_two_tasks_at_once() {
+    let (client, server) = default_pair().await;
+    let echo = tokio::spawn(async move {
+        let (mut tx, mut rx) = server.split();
+        while let Ok(message) = rx.recv().await {
+            if message.message_type() == MessageType::Close || tx.send(message).await.is_err() {
+                break;
+            }
+        }
+    });
+    let (mut tx, mut rx) = client.split();
+    let sending = tokio::spawn(async move {
+        for i in 0..1000 {
+            tx.send(Message::text(format!("message {i}"))).await.unwrap();
+        }
+        tx
+    });
+    for i in 0..1000 {
+        let message = timeout(LIMIT, rx.recv()).await.unwrap().unwrap();
+        assert_eq!(message.as_text(), Some(format!("message {i}").as_str()));
+    }
+    let mut tx = sending.await.unwrap();
+    tx.close(1000, "").await.unwrap();
+    let close = timeout(LIMIT, rx.recv()).await.unwrap().unwrap();
+    assert_eq!(close.close_code(), Some(CloseCode::NORMAL));
+    timeout(LIMIT, echo).await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn a_recv_timeout_leaves_the_socket_usable() {
+    let (mut client, mut server) = default_pair().await;
+    client.set_input_timeout(Some(Duration::from_millis(100)));
+    assert!(matches!(client.recv().await, Err(Error::Timeout)));
+    server.send(Message::text("later")).await.unwrap();
+    assert_eq!(client.recv().await.unwrap(), Message::text("later"));
+}
+
+#[tokio::test]
+async fn a_peer_that_stops_reading_slows_the_sender_and_loses_nothing() {
+    let (mut client, mut server) = default_pair().await;
+    client.set_output_timeout(Some(Duration::from_millis(300)));
+    let frame = Message::binary(vec![7u8; 256 * 1024]);
+    // The server does not read: the kernel buffers fill, then a send times out.
+    let mut sent = 0usize;
+    loop {
+        match client.send(frame.clone()).await {
+            Ok(()) => sent += 1,
+            Err(Error::Timeout) => break,
+            Err(e) => panic!("unexpected {e}"),
+        }
+        assert!(sent < 1000, "sends never blocked");
+    }
+    // Now the server reads; the timed-out frame's rest goes out before the next one.
+    let reading = tokio::spawn(async move {
+        let mut frames = 0;
+        loop {
+            let message = recv(&mut server).await.unwrap();
+            assert_eq!(message.len(), 256 * 1024);
+            assert!(message.data().iter().all(|&b| b == 7));
+            frames += 1;
+            if frames == sent + 2 {
+                return frames;
+            }
+        }
+    });
+    client.set_output_timeout(None);
+    timeout(LIMIT, client.send(frame.clone())).await.unwrap().unwrap();
+    assert_eq!(timeout(LIMIT, reading).await.unwrap().unwrap(), sent + 2);
+}
+
+#[tokio::test]
+async fn addresses_and_eof_without_close() {
+    let (mut client, server) = default_pair().await;
+    assert_eq!(client.local_addr(), server.peer_addr());
+    assert_eq!(client.peer_addr(), server.local_addr());
+    assert!(client.peer_addr().unwrap().ip().is_loopback());
+    drop(server);
+    match recv(&mut client).await {
+        Err(Error::Io(e)) => assert_eq!(e.kind(), std::io::ErrorKind::UnexpectedEof),
+        other => panic!("expected an unexpected EOF, got {other:?}"),
+    }
+}
