@@ -38,3 +38,8 @@ pub use native::{
     DEFAULT_CLOSE_TIMEOUT, RecvHalf, RequestHandler, SendHalf, ServerOptions, Transport, WebSocket, connect,
     request_handler,
 };
+
+/// The README's examples are compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -16,7 +16,7 @@ const MAX_HEADERS: usize = 64;
 /// ```
 /// // RFC 6455 §1.3's example.
 /// assert_eq!(uniws::proto::handshake::accept_key("dGhlIHNhbXBsZSBub25jZQ=="),
-///            "s3pPLMBiTxaQ9kYGOzaJYmGzxOo=");
+///            "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
 /// ```
 pub fn accept_key(key: &str) -> String {
     let mut sha1 = Sha1::new();
