@@ -30,6 +30,13 @@ pub(crate) struct Assembly {
     data: BytesMut,
 }
 
+impl Assembly {
+    /// Drops an unfinished message: a plain `recv` takes over its remaining frames.
+    pub(crate) fn clear(&mut self) {
+        *self = Self::default();
+    }
+}
+
 /// Sends `message` as frames of at most `max_frame_size`; a text message is cut at character
 /// boundaries so every frame is valid UTF-8 on its own.
 pub(crate) async fn send_all<T: FrameSink>(io: &mut T, message: Message) -> Result<()> {
@@ -68,11 +75,11 @@ fn char_boundary(text: &[u8], start: usize, end: usize) -> usize {
 /// arriving between fragments is returned at once; the next call resumes the assembly.
 pub(crate) async fn recv_all<T: FrameSource>(io: &mut T, max_message_size: usize) -> Result<Message> {
     loop {
-        let budget = max_message_size - io.assembly().data.len();
+        let budget = max_message_size.saturating_sub(io.assembly().data.len());
         let frame = match io.recv_frame(budget).await {
             Ok(frame) => frame,
             Err(Error::MessageTooLarge { .. }) => {
-                *io.assembly() = Assembly::default();
+                io.assembly().clear();
                 return Err(Error::MessageTooLarge { max: max_message_size });
             }
             Err(e) => return Err(e),

@@ -16,6 +16,10 @@ use crate::{Error, Message, MessageType, Result};
 /// Reads ask for at least this much room, so small frames take one read for many.
 const READ_CHUNK: usize = 4096;
 
+/// Room for a large frame is reserved at most this much at a time, so a peer that announces
+/// a big frame and sends it slowly holds memory in proportion to what it actually sent.
+const MAX_RESERVE: usize = 1 << 20;
+
 pub(crate) struct Reader {
     io: ReadHalf<BoxedTransport>,
     buf: BytesMut,
@@ -81,7 +85,8 @@ impl Reader {
                     self.ready = Some(message);
                 }
                 Ok(None) => {
-                    self.buf.reserve(self.decoder.bytes_wanted(self.buf.len()).max(READ_CHUNK));
+                    let wanted = self.decoder.bytes_wanted(self.buf.len());
+                    self.buf.reserve(wanted.clamp(READ_CHUNK, MAX_RESERVE));
                     if self.io.read_buf(&mut self.buf).await? == 0 {
                         self.done = true;
                         return Err(std::io::Error::new(

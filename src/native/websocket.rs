@@ -232,8 +232,10 @@ impl SendHalf {
 }
 
 impl RecvHalf {
-    /// See [`WebSocket::recv`].
+    /// See [`WebSocket::recv`]. An unfinished `recv_all` message is dropped: its remaining
+    /// frames come out of `recv` one by one.
     pub async fn recv(&mut self) -> Result<Message> {
+        self.assembly.clear();
         self.recv_frame(usize::MAX).await
     }
 
