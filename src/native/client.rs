@@ -44,10 +44,13 @@ async fn connect_following_redirects(url: &str, options: &ConnectOptions) -> Res
     if !options.params.is_empty() {
         url.query_pairs_mut().extend_pairs(&options.params);
     }
+    let origin = url.origin();
     let mut hops = 0;
     loop {
         let stream = open(&url, options).await?;
-        let Answer { response, key, stream, buffered } = handshake(stream, &url, options).await?;
+        // Like browsers and curl, credentials go only to the origin they were given for.
+        let credentials = url.origin() == origin;
+        let Answer { response, key, stream, buffered } = handshake(stream, &url, options, credentials).await?;
         let redirect = matches!(response.status, 301 | 302 | 303 | 307 | 308);
         if !(redirect && options.max_redirects > 0) {
             let protocol = validate_response(&response, &key, &options.protocols)?;
@@ -108,8 +111,12 @@ fn websocket_url(mut url: Url) -> Result<Url> {
 /// Header names and values may not smuggle line breaks into the request.
 fn check_options(options: &ConnectOptions) -> Result<()> {
     let texts = options.headers.iter().chain(&options.cookies).flat_map(|(n, v)| [n, v]);
-    if texts.chain(&options.protocols).any(|t| t.contains(['\r', '\n'])) {
-        return Err(Error::handshake(None, "a header, cookie or subprotocol contains a line break"));
+    let token = match &options.auth {
+        Some(Auth::Bearer(token)) => Some(token),
+        _ => None,
+    };
+    if texts.chain(&options.protocols).chain(token).any(|t| t.contains(['\r', '\n'])) {
+        return Err(Error::handshake(None, "a header, cookie, token or subprotocol contains a line break"));
     }
     if options.protocols.iter().any(|p| p.is_empty() || p.contains([',', ' ', '\t'])) {
         return Err(Error::handshake(None, "a subprotocol must be a non-empty token"));
@@ -151,7 +158,12 @@ struct Answer {
 }
 
 /// Sends the upgrade request and reads the response head.
-async fn handshake(mut stream: BoxedTransport, url: &Url, options: &ConnectOptions) -> Result<Answer> {
+async fn handshake(
+    mut stream: BoxedTransport,
+    url: &Url,
+    options: &ConnectOptions,
+    credentials: bool,
+) -> Result<Answer> {
     let key = generate_key();
     let host = match url.port() {
         Some(port) => format!("{}:{port}", url.host_str().expect("checked")),
@@ -161,7 +173,7 @@ async fn handshake(mut stream: BoxedTransport, url: &Url, options: &ConnectOptio
         Some(query) => format!("{}?{query}", url.path()),
         None => url.path().to_owned(),
     };
-    let headers = request_headers(url, options);
+    let headers = request_headers(url, options, credentials);
     let request = ClientRequest {
         host: &host,
         target: &target,
@@ -184,10 +196,13 @@ async fn handshake(mut stream: BoxedTransport, url: &Url, options: &ConnectOptio
     }
 }
 
-/// The user's headers plus `Cookie` and `Authorization` (from the options, else the URL's
-/// user info).
-fn request_headers(url: &Url, options: &ConnectOptions) -> Vec<(String, String)> {
+/// The user's headers plus, with `credentials`, `Cookie` and `Authorization` (from the
+/// options, else the URL's user info).
+fn request_headers(url: &Url, options: &ConnectOptions, credentials: bool) -> Vec<(String, String)> {
     let mut headers = options.headers.clone();
+    if !credentials {
+        return headers;
+    }
     if !options.cookies.is_empty() {
         let cookies: Vec<String> = options.cookies.iter().map(|(n, v)| format!("{n}={v}")).collect();
         headers.push(("Cookie".into(), cookies.join("; ")));
