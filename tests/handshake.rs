@@ -704,8 +704,11 @@ async fn credentials_follow_a_redirect_only_within_the_same_origin() {
         _ => switching(head, ""),
     })
     .await;
-    let options =
-        ConnectOptions::new().max_redirects(2).bearer_auth("secret").cookie("session", "s1").header("X-Trace", "7");
+    let options = ConnectOptions::new()
+        .max_redirects(2)
+        .bearer_auth("secret")
+        .cookie("session", "s1")
+        .header("X-Trace", "7");
     within(connect(&format!("ws://{}/", fake.addr), &options)).await.unwrap();
     let heads = fake.heads();
     assert_eq!(header(&heads[1], "Authorization"), Some("Bearer secret"));

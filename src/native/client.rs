@@ -50,7 +50,8 @@ async fn connect_following_redirects(url: &str, options: &ConnectOptions) -> Res
         let stream = open(&url, options).await?;
         // Like browsers and curl, credentials go only to the origin they were given for.
         let credentials = url.origin() == origin;
-        let Answer { response, key, stream, buffered } = handshake(stream, &url, options, credentials).await?;
+        let Answer { response, key, stream, buffered } =
+            handshake(stream, &url, options, credentials).await?;
         let redirect = matches!(response.status, 301 | 302 | 303 | 307 | 308);
         if !(redirect && options.max_redirects > 0) {
             let protocol = validate_response(&response, &key, &options.protocols)?;
