@@ -5,30 +5,19 @@
 //! authorization, query parameters, subprotocols), redirects (followed, refused, looping,
 //! relative), connection timeouts, refused connections and invalid URLs or header values.
 
+mod common;
+
+use common::{bind, within};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 use tokio::time::timeout;
 use uniws::proto::handshake::accept_key;
 use uniws::{ConnectOptions, Error, Message, ServerOptions, WebSocket, connect, request_handler};
-
-/// No await in these tests may take longer than this.
-const LIMIT: Duration = Duration::from_secs(5);
-
-/// Awaits `work`, failing the test if it takes longer than [`LIMIT`].
-async fn within<F: Future>(work: F) -> F::Output {
-    timeout(LIMIT, work).await.expect("an operation hung")
-}
-
-async fn bind() -> (TcpListener, SocketAddr) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    (listener, addr)
-}
 
 /// Reads an HTTP head (up to and including the blank line), or whatever came before EOF.
 async fn read_head(stream: &mut TcpStream) -> String {
@@ -267,22 +256,46 @@ async fn offers_are_ignored_by_a_server_without_select_protocol() {
 
 // ---- the client's checks of the 101 answer, against fake servers ----
 
-#[tokio::test]
-async fn a_subprotocol_that_was_not_offered_is_refused() {
-    let fake = Fake::start(|_, head, _| switching(head, "Sec-WebSocket-Protocol: mqtt\r\n")).await;
-    let url = format!("ws://{}/", fake.addr);
-    let err = connect_err(&url, &ConnectOptions::new().protocol("chat")).await;
-    assert!(matches!(err, Error::Handshake { status: Some(101), .. }), "{err:?}");
-    // Nor may the server pick one when none was offered.
-    let err = connect_err(&url, &ConnectOptions::new()).await;
-    assert!(matches!(err, Error::Handshake { status: Some(101), .. }), "{err:?}");
-}
+/// 101 answers the client must refuse: (what is wrong, subprotocols offered, the answer).
+type BadAnswer = (&'static str, &'static str, fn(&str) -> String);
+
+const BAD_ANSWERS: &[BadAnswer] = &[
+    ("a subprotocol that was not offered", "chat", |head| {
+        switching(head, "Sec-WebSocket-Protocol: mqtt\r\n")
+    }),
+    ("a subprotocol when none was offered", "", |head| switching(head, "Sec-WebSocket-Protocol: mqtt\r\n")),
+    ("two subprotocols", "a, b", |head| switching(head, "Sec-WebSocket-Protocol: a, b\r\n")),
+    ("an extension that was not offered", "", |head| {
+        switching(head, "Sec-WebSocket-Extensions: permessage-deflate\r\n")
+    }),
+    ("a wrong accept key", "", |_| {
+        let accept = accept_key("dGhlIHNhbXBsZSBub25jZQ==");
+        format!(
+            "HTTP/1.1 101 OK\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n"
+        )
+    }),
+    ("no accept key", "", |_| {
+        "HTTP/1.1 101 OK\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n".to_owned()
+    }),
+    ("no Upgrade header", "", |head| {
+        format!(
+            "HTTP/1.1 101 OK\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {}\r\n\r\n",
+            accept_for(head)
+        )
+    }),
+    ("no Connection header", "", |head| {
+        format!("HTTP/1.1 101 OK\r\nUpgrade: websocket\r\nSec-WebSocket-Accept: {}\r\n\r\n", accept_for(head))
+    }),
+];
 
 #[tokio::test]
-async fn two_subprotocols_in_the_answer_are_refused() {
-    let fake = Fake::start(|_, head, _| switching(head, "Sec-WebSocket-Protocol: a, b\r\n")).await;
-    let err = connect_err(&format!("ws://{}/", fake.addr), &ConnectOptions::new().protocol("a, b")).await;
-    assert!(matches!(err, Error::Handshake { status: Some(101), .. }), "{err:?}");
+async fn bad_101_answers_are_refused() {
+    for &(what, offered, answer) in BAD_ANSWERS {
+        let fake = Fake::start(move |_, head, _| answer(head)).await;
+        let err =
+            connect_err(&format!("ws://{}/", fake.addr), &ConnectOptions::new().protocol(offered)).await;
+        assert!(matches!(err, Error::Handshake { status: Some(101), .. }), "{what}: {err:?}");
+    }
 }
 
 #[tokio::test]
@@ -299,61 +312,6 @@ async fn a_correct_fake_answer_is_accepted_whatever_the_header_case() {
         .await
         .unwrap();
     assert_eq!(ws.protocol(), Some("b"));
-}
-
-#[tokio::test]
-async fn a_wrong_accept_key_is_refused() {
-    let fake = Fake::start(|_, _, _| {
-        format!(
-            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-             Sec-WebSocket-Accept: {}\r\n\r\n",
-            accept_key("dGhlIHNhbXBsZSBub25jZQ==")
-        )
-    })
-    .await;
-    let err = connect_err(&format!("ws://{}/", fake.addr), &ConnectOptions::new()).await;
-    assert!(matches!(err, Error::Handshake { status: Some(101), .. }), "{err:?}");
-}
-
-#[tokio::test]
-async fn a_missing_accept_key_is_refused() {
-    let fake = Fake::start(|_, _, _| {
-        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n".to_owned()
-    })
-    .await;
-    let err = connect_err(&format!("ws://{}/", fake.addr), &ConnectOptions::new()).await;
-    assert!(matches!(err, Error::Handshake { status: Some(101), .. }), "{err:?}");
-}
-
-#[tokio::test]
-async fn an_extension_that_was_not_offered_is_refused() {
-    let fake =
-        Fake::start(|_, head, _| switching(head, "Sec-WebSocket-Extensions: permessage-deflate\r\n")).await;
-    let err = connect_err(&format!("ws://{}/", fake.addr), &ConnectOptions::new()).await;
-    assert!(matches!(err, Error::Handshake { status: Some(101), .. }), "{err:?}");
-}
-
-#[tokio::test]
-async fn a_missing_upgrade_or_connection_header_is_refused() {
-    let no_upgrade = Fake::start(|_, head, _| {
-        format!(
-            "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {}\r\n\r\n",
-            accept_for(head)
-        )
-    })
-    .await;
-    let err = connect_err(&format!("ws://{}/", no_upgrade.addr), &ConnectOptions::new()).await;
-    assert!(matches!(err, Error::Handshake { status: Some(101), .. }), "{err:?}");
-
-    let no_connection = Fake::start(|_, head, _| {
-        format!(
-            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nSec-WebSocket-Accept: {}\r\n\r\n",
-            accept_for(head)
-        )
-    })
-    .await;
-    let err = connect_err(&format!("ws://{}/", no_connection.addr), &ConnectOptions::new()).await;
-    assert!(matches!(err, Error::Handshake { status: Some(101), .. }), "{err:?}");
 }
 
 #[tokio::test]

@@ -6,6 +6,9 @@
 //! serving; the connect timeout over TLS; redirects within `wss` followed and from `wss` down
 //! to `ws` refused; and the errors' one-line `Display`.
 
+mod common;
+
+use common::{bind, within};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -18,22 +21,9 @@ use rcgen::{
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use rustls::{CertificateError, ClientConfig, RootCertStore, ServerConfig};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 use tokio::time::timeout;
 use uniws::{ConnectOptions, Error, Message, ServerOptions, WebSocket, connect, request_handler};
-
-/// No await in these tests may take longer than this.
-const LIMIT: Duration = Duration::from_secs(5);
-
-async fn within<F: Future>(work: F) -> F::Output {
-    timeout(LIMIT, work).await.expect("an operation hung")
-}
-
-async fn bind() -> (TcpListener, SocketAddr) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    (listener, addr)
-}
 
 fn provider() -> Arc<rustls::crypto::CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
