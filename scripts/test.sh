@@ -19,3 +19,6 @@ cargo clippy --all-targets --locked -- -D warnings
 
 step "unit, integration and doc tests"
 cargo test --locked -- --test-threads=2
+
+step "Autobahn|Testsuite, both modes (scripts/autobahn.sh)"
+./scripts/autobahn.sh

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use tokio::net::TcpListener;
 use tokio::time::timeout;
+use uniws::proto::Role;
 use uniws::{CloseCode, ConnectOptions, Error, Message, MessageType, ServerOptions, WebSocket, connect};
 
 const LIMIT: Duration = Duration::from_secs(10);
@@ -320,4 +321,45 @@ async fn addresses_and_eof_without_close() {
         Err(Error::Io(e)) => assert_eq!(e.kind(), std::io::ErrorKind::UnexpectedEof),
         other => panic!("expected an unexpected EOF, got {other:?}"),
     }
+}
+
+#[tokio::test]
+async fn both_sides_sending_bulk_with_pings_never_deadlock() {
+    // Each side's sender fills the socket while the peer's pings arrive: a receiving half that
+    // waited for its busy sender to send a pong would stop reading, and so would the peer.
+    const FRAMES: usize = 100;
+    // Small kernel buffers, so that senders block all the time.
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_send_buffer_size(8192).unwrap();
+    socket.set_recv_buffer_size(8192).unwrap();
+    let tcp = socket.connect(listener.local_addr().unwrap()).await.unwrap();
+    let (accepted, _) = listener.accept().await.unwrap();
+    let client = WebSocket::from_stream(tcp, Role::Client, 1 << 20);
+    let server = WebSocket::from_stream(accepted, Role::Server, 1 << 20);
+    let run = |ws: WebSocket| async move {
+        let (mut tx, mut rx) = ws.split();
+        let sending = tokio::spawn(async move {
+            for i in 0..FRAMES {
+                tx.send(Message::binary(vec![1u8; 256 * 1024])).await.unwrap();
+                if i % 2 == 0 {
+                    tx.send(Message::ping(&b"hb"[..])).await.unwrap();
+                }
+            }
+            tx
+        });
+        let mut frames = 0;
+        while frames < FRAMES {
+            let message = rx.recv().await.unwrap();
+            if message.message_type() == MessageType::Binary {
+                frames += 1;
+            }
+        }
+        // Both halves live until both sides are done: dropping one with unread pongs
+        // would reset the connection under the other.
+        (sending.await.unwrap(), rx)
+    };
+    let both = async { tokio::join!(tokio::spawn(run(client)), tokio::spawn(run(server))) };
+    let (a, b) = timeout(Duration::from_secs(30), both).await.expect("deadlocked");
+    let _sockets = (a.unwrap(), b.unwrap());
 }

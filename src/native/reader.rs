@@ -6,10 +6,9 @@ use std::time::Duration;
 
 use bytes::BytesMut;
 use tokio::io::{AsyncReadExt, ReadHalf};
-use tokio::sync::Mutex;
 
 use super::transport::BoxedTransport;
-use super::writer::Writer;
+use super::writer::Outbox;
 use crate::proto::Decoder;
 use crate::{Error, Message, MessageType, Result};
 
@@ -45,16 +44,15 @@ impl Reader {
     pub(crate) async fn recv(
         &mut self,
         budget: usize,
-        writer: &Mutex<Writer>,
+        outbox: &Outbox,
         auto_pong: bool,
         fail_limit: Duration,
     ) -> Result<Message> {
         loop {
             if let Some(reply) = &self.reply {
-                let mut writer = writer.lock().await;
                 let answered = match reply.message_type() {
-                    MessageType::Close => writer.answer_close(reply).await,
-                    _ => writer.send(reply).await,
+                    MessageType::Close => outbox.answer_close(reply).await,
+                    _ => outbox.answer_ping(reply.clone()).await,
                 };
                 self.reply = None;
                 // A pong that cannot go out because we already sent our close is no loss.
@@ -98,7 +96,7 @@ impl Reader {
                 }
                 Err(error) => {
                     self.done = true;
-                    writer.lock().await.fail(&error, fail_limit).await;
+                    outbox.fail(&error, fail_limit).await;
                     return Err(error);
                 }
             }

@@ -8,11 +8,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use bytes::BytesMut;
-use tokio::sync::Mutex;
 
 use super::reader::Reader;
 use super::transport::{BoxedTransport, Transport};
-use super::writer::Writer;
+use super::writer::{Outbox, Writer};
 use crate::assemble::{self, Assembly, FrameSink, FrameSource};
 use crate::proto::{Decoder, Encoder, Role};
 use crate::{CloseCode, Error, Message, MessageType, Result};
@@ -23,7 +22,7 @@ pub const DEFAULT_CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// What both halves share.
 struct Shared {
-    writer: Mutex<Writer>,
+    outbox: Outbox,
     protocol: Option<String>,
     local_addr: Option<SocketAddr>,
     peer_addr: Option<SocketAddr>,
@@ -89,7 +88,7 @@ impl WebSocket {
         let (local_addr, peer_addr) = (stream.local_addr(), stream.peer_addr());
         let (read, write) = tokio::io::split(stream);
         let shared = Arc::new(Shared {
-            writer: Mutex::new(Writer::new(write, Encoder::new(config.role, config.max_frame_size))),
+            outbox: Outbox::new(Writer::new(write, Encoder::new(config.role, config.max_frame_size))),
             protocol: config.protocol,
             local_addr,
             peer_addr,
@@ -188,7 +187,7 @@ impl WebSocket {
         })
         .await
         .unwrap_or(Err(Error::Timeout));
-        let shutdown = self.send.shared.writer.lock().await.shutdown().await;
+        let shutdown = self.send.shared.outbox.shutdown().await;
         answer.and(shutdown)
     }
 
@@ -266,7 +265,7 @@ impl FrameSink for SendHalf {
     }
 
     async fn send_frame(&mut self, message: Message) -> Result<()> {
-        within(self.output_timeout, async { self.shared.writer.lock().await.send(&message).await }).await
+        within(self.output_timeout, self.shared.outbox.send(&message)).await
     }
 }
 
@@ -274,7 +273,7 @@ impl FrameSource for RecvHalf {
     async fn recv_frame(&mut self, budget: usize) -> Result<Message> {
         let shared = &*self.shared;
         let auto_pong = shared.auto_pong.load(Ordering::Relaxed);
-        let work = self.reader.recv(budget, &shared.writer, auto_pong, shared.close_timeout);
+        let work = self.reader.recv(budget, &shared.outbox, auto_pong, shared.close_timeout);
         within(self.input_timeout, work).await
     }
 

@@ -1,17 +1,79 @@
 //! The sending side of a native connection: encodes one frame at a time into a bounded
 //! buffer and writes it out (header and large payload in one vectored write). Whatever a
 //! cancelled or timed-out write left is written first by the next operation, so the buffer
-//! never holds more than one frame beside a control frame.
+//! never holds more than one frame beside a control frame. The `Outbox` shares the writer
+//! between the halves and keeps the receiving side from waiting on a busy sender for pongs.
 
 use std::io::IoSlice;
 use std::time::Duration;
 
 use bytes::{Buf, Bytes, BytesMut};
 use tokio::io::{AsyncWrite, AsyncWriteExt, WriteHalf};
+use tokio::sync::Mutex;
 
 use super::transport::BoxedTransport;
 use crate::proto::{Encoder, MAX_CLOSE_REASON, WriteState};
 use crate::{Error, Message, Result};
+
+/// The writer both halves share, and a pong waiting for it.
+pub(crate) struct Outbox {
+    writer: Mutex<Writer>,
+    /// The answer to the latest ping, when the writer was busy as it arrived. RFC 6455 §5.5.3
+    /// allows answering only the most recent ping, so a ping flood holds one pong, no more.
+    deferred_pong: std::sync::Mutex<Option<Message>>,
+}
+
+impl Outbox {
+    pub(crate) fn new(writer: Writer) -> Self {
+        Self { writer: Mutex::new(writer), deferred_pong: std::sync::Mutex::new(None) }
+    }
+
+    /// Sends one frame, then a pong deferred meanwhile.
+    pub(crate) async fn send(&self, message: &Message) -> Result<()> {
+        let mut writer = self.writer.lock().await;
+        writer.send(message).await?;
+        self.send_deferred_pong(&mut writer).await
+    }
+
+    /// Answers a ping: at once if the writer is free, else after the frame it is busy with.
+    /// Never waits for another task's send, so reading goes on while the sender is blocked.
+    pub(crate) async fn answer_ping(&self, pong: Message) -> Result<()> {
+        if let Ok(mut writer) = self.writer.try_lock() {
+            // This pong answers a later ping than any deferred one, which it replaces.
+            self.deferred_pong.lock().expect("not poisoned").take();
+            return writer.send(&pong).await;
+        }
+        *self.deferred_pong.lock().expect("not poisoned") = Some(pong);
+        // The sender may have finished between the two looks; then no one else would send it.
+        match self.writer.try_lock() {
+            Ok(mut writer) => self.send_deferred_pong(&mut writer).await,
+            Err(_) => Ok(()),
+        }
+    }
+
+    async fn send_deferred_pong(&self, writer: &mut Writer) -> Result<()> {
+        let pong = self.deferred_pong.lock().expect("not poisoned").take();
+        match pong {
+            Some(pong) => writer.send(&pong).await,
+            None => Ok(()),
+        }
+    }
+
+    /// See [`Writer::answer_close`].
+    pub(crate) async fn answer_close(&self, received: &Message) -> Result<()> {
+        self.writer.lock().await.answer_close(received).await
+    }
+
+    /// Fails the connection after `error` (see [`Writer::fail`]), all within `limit`.
+    pub(crate) async fn fail(&self, error: &Error, limit: Duration) {
+        let _ = tokio::time::timeout(limit, async { self.writer.lock().await.fail(error).await }).await;
+    }
+
+    /// Shuts the write side down.
+    pub(crate) async fn shutdown(&self) -> Result<()> {
+        self.writer.lock().await.shutdown().await
+    }
+}
 
 pub(crate) struct Writer {
     io: WriteHalf<BoxedTransport>,
@@ -52,8 +114,8 @@ impl Writer {
     }
 
     /// Fails the connection after `error`: a close frame with its code, if ours has not gone
-    /// out yet, then shutdown — bounded by `limit`, since a hostile peer may not read.
-    pub(crate) async fn fail(&mut self, error: &Error, limit: Duration) {
+    /// out yet, then shutdown. The caller bounds it in time: a hostile peer may not read.
+    async fn fail(&mut self, error: &Error) {
         if let Some(code) = error.close_code()
             && self.encoder.state() != WriteState::CloseSent
         {
@@ -62,11 +124,9 @@ impl Writer {
                 self.payload = payload;
             }
         }
-        let _ = tokio::time::timeout(limit, async {
-            let _ = self.flush().await;
-            let _ = self.shutdown().await;
-        })
-        .await;
+        // Marked first: if the deadline cuts the flush short, nothing else may be sent.
+        let _ = self.flush().await;
+        let _ = self.shutdown().await;
         self.shut_down = true;
     }
 
