@@ -19,6 +19,8 @@
 //! # }
 //! ```
 
+#![warn(missing_docs)]
+
 mod assemble;
 mod error;
 mod message;

@@ -2,6 +2,10 @@
 
 use std::time::Duration;
 
+use url::Url;
+
+use crate::{Error, Result};
+
 /// The default `max_frame_size`: 1 MiB, as in the reference.
 pub const DEFAULT_MAX_FRAME_SIZE: usize = 1 << 20;
 
@@ -155,4 +159,41 @@ impl ConnectOptions {
         self.tls_config = Some(config);
         self
     }
+}
+
+impl ConnectOptions {
+    /// The URL to connect to: `url` as a WebSocket URL with the query parameters appended.
+    pub(crate) fn target_url(&self, url: &str) -> Result<Url> {
+        let mut url = websocket_url(Url::parse(url).map_err(|e| Error::InvalidUrl(e.to_string().into()))?)?;
+        if !self.params.is_empty() {
+            url.query_pairs_mut().extend_pairs(&self.params);
+        }
+        Ok(url)
+    }
+
+    /// Every subprotocol offered must be a non-empty token.
+    pub(crate) fn check_protocols(&self) -> Result<()> {
+        if self.protocols.iter().any(|p| p.is_empty() || p.contains([',', ' ', '\t', '\r', '\n'])) {
+            return Err(Error::handshake(None, "a subprotocol must be a non-empty token"));
+        }
+        Ok(())
+    }
+}
+
+/// The URL with `http`/`https` mapped to `ws`/`wss`, without its fragment; any other
+/// scheme, or no host, is refused.
+pub(crate) fn websocket_url(mut url: Url) -> Result<Url> {
+    let scheme = match url.scheme() {
+        "ws" | "http" => "ws",
+        "wss" | "https" => "wss",
+        other => return Err(Error::InvalidUrl(format!("scheme {other:?} is not ws or wss").into())),
+    };
+    if url.scheme() != scheme {
+        url.set_scheme(scheme).map_err(|()| Error::InvalidUrl("cannot change the scheme".into()))?;
+    }
+    if url.host().is_none() {
+        return Err(Error::InvalidUrl("no host".into()));
+    }
+    url.set_fragment(None);
+    Ok(url)
 }

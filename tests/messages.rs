@@ -316,6 +316,8 @@ async fn addresses_and_eof_without_close() {
     assert_eq!(client.local_addr(), server.peer_addr());
     assert_eq!(client.peer_addr(), server.local_addr());
     assert!(client.peer_addr().unwrap().ip().is_loopback());
+    assert_eq!(server.request_target(), Some("/"));
+    assert_eq!(client.request_target(), None);
     drop(server);
     match recv(&mut client).await {
         Err(Error::Io(e)) => assert_eq!(e.kind(), std::io::ErrorKind::UnexpectedEof),

@@ -11,6 +11,7 @@ use url::{Host, Url};
 use super::tls::{default_client_config, tls_error};
 use super::transport::BoxedTransport;
 use super::websocket::{SocketConfig, WebSocket};
+use crate::options::websocket_url;
 use crate::proto::Role;
 use crate::proto::handshake::{ClientRequest, Response, generate_key, parse_response, validate_response};
 use crate::{Auth, ConnectOptions, Error, Result};
@@ -40,10 +41,7 @@ pub async fn connect(url: &str, options: &ConnectOptions) -> Result<WebSocket> {
 
 async fn connect_following_redirects(url: &str, options: &ConnectOptions) -> Result<WebSocket> {
     check_options(options)?;
-    let mut url = websocket_url(Url::parse(url).map_err(|e| Error::InvalidUrl(e.to_string().into()))?)?;
-    if !options.params.is_empty() {
-        url.query_pairs_mut().extend_pairs(&options.params);
-    }
+    let mut url = options.target_url(url)?;
     let origin = url.origin();
     let mut hops = 0;
     loop {
@@ -60,6 +58,7 @@ async fn connect_following_redirects(url: &str, options: &ConnectOptions) -> Res
                 max_frame_size: options.max_frame_size,
                 auto_pong: options.auto_pong,
                 protocol,
+                request_target: None,
             };
             return Ok(WebSocket::new(stream, buffered, config));
         }
@@ -92,23 +91,6 @@ fn redirect_target(from: &Url, response: &Response) -> Result<Url> {
     Ok(target)
 }
 
-/// The URL with `http`/`https` mapped to `ws`/`wss`; anything else is refused.
-fn websocket_url(mut url: Url) -> Result<Url> {
-    let scheme = match url.scheme() {
-        "ws" | "http" => "ws",
-        "wss" | "https" => "wss",
-        other => return Err(Error::InvalidUrl(format!("scheme {other:?} is not ws or wss").into())),
-    };
-    if url.scheme() != scheme {
-        url.set_scheme(scheme).map_err(|()| Error::InvalidUrl("cannot change the scheme".into()))?;
-    }
-    if url.host().is_none() {
-        return Err(Error::InvalidUrl("no host".into()));
-    }
-    url.set_fragment(None);
-    Ok(url)
-}
-
 /// Header names and values may not smuggle line breaks into the request.
 fn check_options(options: &ConnectOptions) -> Result<()> {
     let texts = options.headers.iter().chain(&options.cookies).flat_map(|(n, v)| [n, v]);
@@ -119,10 +101,7 @@ fn check_options(options: &ConnectOptions) -> Result<()> {
     if texts.chain(&options.protocols).chain(token).any(|t| t.contains(['\r', '\n'])) {
         return Err(Error::handshake(None, "a header, cookie, token or subprotocol contains a line break"));
     }
-    if options.protocols.iter().any(|p| p.is_empty() || p.contains([',', ' ', '\t'])) {
-        return Err(Error::handshake(None, "a subprotocol must be a non-empty token"));
-    }
-    Ok(())
+    options.check_protocols()
 }
 
 /// TCP to the URL's host, with TLS on top for `wss`.

@@ -128,6 +128,7 @@ impl ServerOptions {
             max_frame_size: self.max_frame_size,
             auto_pong: self.auto_pong,
             protocol,
+            request_target: Some(request.target),
         };
         Ok(WebSocket::new(stream, buf, config))
     }

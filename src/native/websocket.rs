@@ -4,7 +4,6 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use bytes::BytesMut;
@@ -24,10 +23,11 @@ pub const DEFAULT_CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 struct Shared {
     outbox: Outbox,
     protocol: Option<String>,
+    request_target: Option<String>,
     local_addr: Option<SocketAddr>,
     peer_addr: Option<SocketAddr>,
     max_frame_size: usize,
-    auto_pong: AtomicBool,
+    auto_pong: bool,
     close_timeout: Duration,
 }
 
@@ -38,13 +38,16 @@ pub(crate) struct SocketConfig {
     pub(crate) max_frame_size: usize,
     pub(crate) auto_pong: bool,
     pub(crate) protocol: Option<String>,
+    /// The path and query the client asked for, on a server.
+    pub(crate) request_target: Option<String>,
 }
 
 /// A WebSocket connection: the reference's `WebSocket`, over any [`Transport`].
 ///
 /// Sending waits until the transport has taken the frame, so a slow peer slows the sender
 /// rather than growing a buffer. Pings are answered automatically (see
-/// [`set_auto_pong`](Self::set_auto_pong)) and still returned by `recv`.
+/// `auto_pong` in [`ConnectOptions`](crate::ConnectOptions) and
+/// [`ServerOptions`](crate::ServerOptions)) and still returned by `recv`.
 ///
 /// Timeouts: a `recv` past the input timeout fails with [`Error::Timeout`] and the socket stays
 /// usable (nothing read is lost); a `send` past the output timeout fails with
@@ -79,7 +82,8 @@ impl WebSocket {
     /// Runs the WebSocket protocol over a stream whose opening handshake is already done.
     /// `role` says which end we are (clients mask their frames).
     pub fn from_stream<T: Transport>(stream: T, role: Role, max_frame_size: usize) -> Self {
-        let config = SocketConfig { role, max_frame_size, auto_pong: true, protocol: None };
+        let config =
+            SocketConfig { role, max_frame_size, auto_pong: true, protocol: None, request_target: None };
         Self::new(Box::new(stream), BytesMut::new(), config)
     }
 
@@ -90,10 +94,11 @@ impl WebSocket {
         let shared = Arc::new(Shared {
             outbox: Outbox::new(Writer::new(write, Encoder::new(config.role, config.max_frame_size))),
             protocol: config.protocol,
+            request_target: config.request_target,
             local_addr,
             peer_addr,
             max_frame_size: config.max_frame_size,
-            auto_pong: AtomicBool::new(config.auto_pong),
+            auto_pong: config.auto_pong,
             close_timeout: DEFAULT_CLOSE_TIMEOUT,
         });
         let decoder = Decoder::new(config.role, config.max_frame_size);
@@ -140,6 +145,12 @@ impl WebSocket {
         self.send.max_frame_size()
     }
 
+    /// On a server, the request target (path and query) of the client's upgrade request;
+    /// `None` on a client.
+    pub fn request_target(&self) -> Option<&str> {
+        self.send.shared.request_target.as_deref()
+    }
+
     /// The local address, when the transport has one.
     pub fn local_addr(&self) -> Option<SocketAddr> {
         self.send.shared.local_addr
@@ -158,11 +169,6 @@ impl WebSocket {
     /// The output timeout: how long `send` and `send_all` wait (`None`: forever).
     pub fn set_output_timeout(&mut self, timeout: Option<Duration>) {
         self.send.set_output_timeout(timeout);
-    }
-
-    /// Whether pings are answered automatically.
-    pub fn set_auto_pong(&self, on: bool) {
-        self.send.shared.auto_pong.store(on, Ordering::Relaxed);
     }
 
     /// The close handshake: sends a close frame with `code` and `reason`, waits (at most
@@ -272,8 +278,7 @@ impl FrameSink for SendHalf {
 impl FrameSource for RecvHalf {
     async fn recv_frame(&mut self, budget: usize) -> Result<Message> {
         let shared = &*self.shared;
-        let auto_pong = shared.auto_pong.load(Ordering::Relaxed);
-        let work = self.reader.recv(budget, &shared.outbox, auto_pong, shared.close_timeout);
+        let work = self.reader.recv(budget, &shared.outbox, shared.auto_pong, shared.close_timeout);
         within(self.input_timeout, work).await
     }
 

@@ -239,7 +239,6 @@ fn status_text(status: u16) -> &'static str {
     match status {
         400 => "Bad Request",
         405 => "Method Not Allowed",
-        408 => "Request Timeout",
         426 => "Upgrade Required",
         431 => "Request Header Fields Too Large",
         _ => "Error",
@@ -313,9 +312,4 @@ pub fn accept_response(request: &UpgradeRequest, protocol: Option<&str>) -> Vec<
 /// The 400 answer for a client whose subprotocols the server refused.
 pub fn protocol_refused() -> Rejection {
     Rejection::new(400, "none of the offered subprotocols is supported")
-}
-
-/// The 408 answer for a client too slow to send its head.
-pub fn too_slow() -> Rejection {
-    Rejection::new(408, "the upgrade request did not arrive in time")
 }
