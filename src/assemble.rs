@@ -2,7 +2,7 @@
 //! frames of at most `max_frame_size`, and assembling partial frames into one message within
 //! a size limit.
 
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 
 use crate::{Error, Message, MessageType, Result};
 
@@ -41,23 +41,48 @@ impl Assembly {
 /// boundaries so every frame is valid UTF-8 on its own.
 pub(crate) async fn send_all<T: FrameSink>(io: &mut T, message: Message) -> Result<()> {
     let max = io.max_frame_size();
-    let kind = message.message_type();
-    if kind.is_control() || message.len() <= max {
+    if message.message_type().is_control() || message.len() <= max {
         return io.send_frame(message).await;
     }
-    let last_partial = message.is_partial();
-    let data = message.into_data();
-    let mut at = 0;
-    while at < data.len() {
-        let mut end = (at + max.max(1)).min(data.len());
-        if kind == MessageType::Text {
-            end = char_boundary(&data, at, end);
-        }
-        let partial = end < data.len() || last_partial;
-        io.send_frame(Message::data_frame(kind, data.slice(at..end), partial)).await?;
-        at = end;
+    for fragment in Fragments::new(message, max) {
+        io.send_frame(fragment).await?;
     }
     Ok(())
+}
+
+/// A data message cut into fragments of at most `max` bytes, text at character boundaries;
+/// all but the last are partial (and the last too if the message was).
+pub(crate) struct Fragments {
+    kind: MessageType,
+    data: Bytes,
+    at: usize,
+    max: usize,
+    last_partial: bool,
+}
+
+impl Fragments {
+    pub(crate) fn new(message: Message, max: usize) -> Self {
+        let (kind, last_partial) = (message.message_type(), message.is_partial());
+        Self { kind, data: message.into_data(), at: 0, max: max.max(1), last_partial }
+    }
+}
+
+impl Iterator for Fragments {
+    type Item = Message;
+
+    fn next(&mut self) -> Option<Message> {
+        if self.at >= self.data.len() {
+            return None;
+        }
+        let mut end = (self.at + self.max).min(self.data.len());
+        if self.kind == MessageType::Text {
+            end = char_boundary(&self.data, self.at, end);
+        }
+        let partial = end < self.data.len() || self.last_partial;
+        let fragment = Message::data_frame(self.kind, self.data.slice(self.at..end), partial);
+        self.at = end;
+        Some(fragment)
+    }
 }
 
 /// The largest character boundary in `(start, end]`, or the end of the character at `start`

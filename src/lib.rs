@@ -26,19 +26,22 @@ mod error;
 mod message;
 mod options;
 
+#[cfg(target_arch = "wasm32")]
+mod browser;
 #[cfg(not(target_arch = "wasm32"))]
 mod native;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod proto;
 
 pub use error::{Error, Result};
-pub use message::{CloseCode, Message, MessageType};
-pub use options::{Auth, ConnectOptions, DEFAULT_MAX_FRAME_SIZE};
+pub use message::{CloseCode, MAX_CLOSE_REASON, Message, MessageType};
+pub use options::{Auth, ConnectOptions, DEFAULT_CLOSE_TIMEOUT, DEFAULT_MAX_FRAME_SIZE};
 
+#[cfg(target_arch = "wasm32")]
+pub use browser::{RecvHalf, SendHalf, WebSocket, connect};
 #[cfg(not(target_arch = "wasm32"))]
 pub use native::{
-    DEFAULT_CLOSE_TIMEOUT, RecvHalf, RequestHandler, SendHalf, ServerOptions, Transport, WebSocket, connect,
-    request_handler,
+    RecvHalf, RequestHandler, SendHalf, ServerOptions, Transport, WebSocket, connect, request_handler,
 };
 
 /// The README's examples are compiled and run as doc tests.

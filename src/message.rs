@@ -5,6 +5,9 @@ use std::fmt;
 
 use bytes::Bytes;
 
+/// The longest close reason: a control frame holds 125 bytes, two of them the code.
+pub const MAX_CLOSE_REASON: usize = 123;
+
 /// The kind of a [`Message`]: the reference's `'binary`, `'text`, `'ping`, `'pong`, `'close`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum MessageType {

@@ -9,6 +9,10 @@ use crate::{Error, Result};
 /// The default `max_frame_size`: 1 MiB, as in the reference.
 pub const DEFAULT_MAX_FRAME_SIZE: usize = 1 << 20;
 
+/// How long `close` waits for the peer's close frame, and a failing connection for its
+/// close frame to go out.
+pub const DEFAULT_CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// Credentials sent in the `Authorization` header of the upgrade request.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Auth {

@@ -13,11 +13,7 @@ use super::transport::{BoxedTransport, Transport};
 use super::writer::{Outbox, Writer};
 use crate::assemble::{self, Assembly, FrameSink, FrameSource};
 use crate::proto::{Decoder, Encoder, Role};
-use crate::{CloseCode, Error, Message, MessageType, Result};
-
-/// How long `close` waits for the peer's close frame, and a failing connection for its
-/// close frame to go out, unless set otherwise.
-pub const DEFAULT_CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
+use crate::{CloseCode, DEFAULT_CLOSE_TIMEOUT, Error, Message, MessageType, Result};
 
 /// What both halves share.
 struct Shared {

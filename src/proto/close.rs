@@ -3,10 +3,8 @@
 
 use bytes::{BufMut, Bytes, BytesMut};
 
+pub use crate::message::MAX_CLOSE_REASON;
 use crate::{CloseCode, Error, Message};
-
-/// The longest reason that fits a control frame beside its code.
-pub const MAX_CLOSE_REASON: usize = 123;
 
 /// Parses a received close payload into a close message. A 1-byte payload or a code that may
 /// not be sent is a protocol error (1002); a reason that is not UTF-8 is `InvalidUtf8` (1007).

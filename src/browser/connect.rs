@@ -1,0 +1,74 @@
+//! The browser client: `connect(url, options)` over `web_sys::WebSocket`, refusing by name
+//! every option a browser cannot honour, and turning a failure before open into an error
+//! rather than a hang.
+
+use std::future::poll_fn;
+use std::task::Poll;
+
+use super::websocket::{Socket, WebSocket, js_error, within};
+use crate::{ConnectOptions, Error, Result};
+
+/// Received messages the application has not taken yet may hold at most this many bytes,
+/// or sixteen frames if that is more.
+const MIN_QUEUE_LIMIT: usize = 64 << 20;
+
+/// Connects to a `ws://` or `wss://` URL from the browser: the same call as natively.
+/// Options a browser cannot honour (headers, cookies, auth, TLS configuration, redirects,
+/// turning automatic pongs off) are refused with [`Error::Unsupported`] naming them.
+pub async fn connect(url: &str, options: &ConnectOptions) -> Result<WebSocket> {
+    refuse_unsupported(options)?;
+    options.check_protocols()?;
+    let url = options.target_url(url)?;
+    let ws = if options.protocols.is_empty() {
+        web_sys::WebSocket::new(url.as_str())
+    } else {
+        let protocols: js_sys::Array =
+            options.protocols.iter().map(|p| wasm_bindgen::JsValue::from_str(p)).collect();
+        web_sys::WebSocket::new_with_str_sequence(url.as_str(), &protocols)
+    }
+    .map_err(|e| Error::InvalidUrl(format!("the browser refused the URL: {}", js_error(e)).into()))?;
+    ws.set_binary_type(web_sys::BinaryType::Arraybuffer);
+    let queue_limit = MIN_QUEUE_LIMIT.max(options.max_frame_size.saturating_mul(16));
+    let mut socket = Socket::new(ws, options.max_frame_size, queue_limit);
+
+    let opened = poll_fn(|cx| {
+        let mut events = socket.events.borrow_mut();
+        if events.opened {
+            Poll::Ready(Ok(()))
+        } else if events.closed {
+            Poll::Ready(Err(Error::handshake(
+                None,
+                "the browser could not open the connection (refused, unreachable, TLS or handshake \
+                 failure: the browser does not say which)",
+            )))
+        } else {
+            events.wait(cx.waker());
+            Poll::Pending
+        }
+    });
+    // On a timeout the socket is dropped here, which closes it.
+    within(options.timeout, opened).await?;
+    let protocol = socket.ws.protocol();
+    socket.protocol = (!protocol.is_empty()).then_some(protocol);
+    Ok(WebSocket::new(socket))
+}
+
+/// Refuses, by name, every option set that a browser cannot honour.
+fn refuse_unsupported(options: &ConnectOptions) -> Result<()> {
+    let refused: Vec<&str> = [
+        (!options.headers.is_empty(), "headers"),
+        (!options.cookies.is_empty(), "cookies (the browser sends its own)"),
+        (options.auth.is_some(), "auth"),
+        (options.max_redirects > 0, "max_redirects (the browser decides)"),
+        (!options.auto_pong, "auto_pong(false) (the browser always answers pings)"),
+        (options.tls_config.is_some(), "tls_config (the browser's own TLS settings apply)"),
+    ]
+    .into_iter()
+    .filter_map(|(set, name)| set.then_some(name))
+    .collect();
+    if refused.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Unsupported(format!("options a browser cannot honour: {}", refused.join(", ")).into()))
+    }
+}

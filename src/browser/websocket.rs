@@ -1,0 +1,405 @@
+//! The browser `WebSocket` and its halves, with the same operations as the native one. The
+//! browser hands over whole messages and hides frames, so the message model is emulated:
+//! messages over `max_frame_size` come out of `recv` as partial messages, partial sends are
+//! buffered into one browser message, and sends wait while `bufferedAmount` is high.
+
+use std::cell::RefCell;
+use std::future::poll_fn;
+use std::net::SocketAddr;
+use std::rc::Rc;
+use std::task::Poll;
+use std::time::Duration;
+
+use futures::future::{Either, select};
+use gloo_timers::future::TimeoutFuture;
+
+use super::events::{Events, Handlers, browser_close_code};
+use crate::assemble::{self, Assembly, Fragments, FrameSink, FrameSource};
+use crate::{CloseCode, DEFAULT_CLOSE_TIMEOUT, Error, MAX_CLOSE_REASON, Message, MessageType, Result};
+
+/// A send waits while the browser holds more than this many unsent bytes.
+const HIGH_WATER_MARK: u32 = 1 << 20;
+/// How often a waiting send looks at `bufferedAmount` again (the browser has no event for it).
+const DRAIN_POLL_MS: u32 = 5;
+/// Partial sends are buffered up to this many bytes before their final part.
+const MAX_BUFFERED_PARTIAL: usize = 64 << 20;
+
+/// The socket both halves share; dropping the last half closes it with 1000.
+pub(crate) struct Socket {
+    pub(crate) ws: web_sys::WebSocket,
+    pub(crate) events: Rc<RefCell<Events>>,
+    pub(crate) protocol: Option<String>,
+    pub(crate) max_frame_size: usize,
+    _handlers: Handlers,
+}
+
+impl Socket {
+    pub(crate) fn new(ws: web_sys::WebSocket, max_frame_size: usize, queue_limit: usize) -> Self {
+        let events = Rc::new(RefCell::new(Events::default()));
+        let handlers = Handlers::install(&ws, &events, queue_limit);
+        Self { ws, events, protocol: None, max_frame_size, _handlers: handlers }
+    }
+
+    /// Closes after a protocol-level failure, with the browser's form of the RFC code.
+    fn fail(&self, error: &Error) {
+        let code = error.close_code().unwrap_or(CloseCode::INTERNAL_ERROR);
+        let _ = self.ws.close_with_code_and_reason(browser_close_code(code), "");
+    }
+}
+
+pub(crate) async fn within<T>(limit: Option<Duration>, work: impl Future<Output = Result<T>>) -> Result<T> {
+    let Some(limit) = limit else { return work.await };
+    let timer = TimeoutFuture::new(limit.as_millis().min(u32::MAX as u128) as u32);
+    match select(std::pin::pin!(work), timer).await {
+        Either::Left((result, _)) => result,
+        Either::Right(_) => Err(Error::Timeout),
+    }
+}
+
+/// A WebSocket connection in the browser: the same API as the native one.
+///
+/// What the browser cannot do is an [`Error::Unsupported`]: sending ping or pong (the browser
+/// answers pings itself), close codes other than 1000 and 3000–4999. Failures that the RFC
+/// closes with 10xx close here with 40xx (browsers may not send 10xx).
+pub struct WebSocket {
+    send: SendHalf,
+    recv: RecvHalf,
+}
+
+/// The sending half of a split [`WebSocket`].
+pub struct SendHalf {
+    socket: Rc<Socket>,
+    /// A partial message being buffered until its final part.
+    partial: Option<(MessageType, Vec<u8>)>,
+    output_timeout: Option<Duration>,
+}
+
+/// The receiving half of a split [`WebSocket`].
+pub struct RecvHalf {
+    socket: Rc<Socket>,
+    /// A received message larger than `max_frame_size`, being handed out in pieces.
+    pieces: Option<Fragments>,
+    assembly: Assembly,
+    input_timeout: Option<Duration>,
+    done: bool,
+}
+
+impl WebSocket {
+    pub(crate) fn new(socket: Socket) -> Self {
+        let socket = Rc::new(socket);
+        Self {
+            send: SendHalf { socket: socket.clone(), partial: None, output_timeout: None },
+            recv: RecvHalf {
+                socket,
+                pieces: None,
+                assembly: Assembly::default(),
+                input_timeout: None,
+                done: false,
+            },
+        }
+    }
+
+    /// Sends one frame's worth: fails with [`Error::FrameTooLarge`] over `max_frame_size`.
+    /// Partial messages are buffered and go out as one browser message with their final part.
+    pub async fn send(&mut self, message: impl Into<Message>) -> Result<()> {
+        self.send.send(message).await
+    }
+
+    /// Sends a whole message of any size (one browser message).
+    pub async fn send_all(&mut self, message: impl Into<Message>) -> Result<()> {
+        self.send.send_all(message).await
+    }
+
+    /// Receives the next message; one larger than `max_frame_size` comes in partial pieces.
+    pub async fn recv(&mut self) -> Result<Message> {
+        self.recv.recv().await
+    }
+
+    /// Receives a whole message; fails with [`Error::MessageTooLarge`] (and closes with 4009)
+    /// once it exceeds `max_message_size`.
+    pub async fn recv_all(&mut self, max_message_size: usize) -> Result<Message> {
+        self.recv.recv_all(max_message_size).await
+    }
+
+    /// The negotiated subprotocol, if any.
+    pub fn protocol(&self) -> Option<&str> {
+        self.send.protocol()
+    }
+
+    /// The frame size limit for both directions.
+    pub fn max_frame_size(&self) -> usize {
+        self.send.max_frame_size()
+    }
+
+    /// Always `None` on a client; kept for the same API as native.
+    pub fn request_target(&self) -> Option<&str> {
+        None
+    }
+
+    /// The browser does not tell; always `None`.
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        None
+    }
+
+    /// The browser does not tell; always `None`.
+    pub fn peer_addr(&self) -> Option<SocketAddr> {
+        None
+    }
+
+    /// How long `recv` and `recv_all` wait (`None`: forever).
+    pub fn set_input_timeout(&mut self, timeout: Option<Duration>) {
+        self.recv.set_input_timeout(timeout);
+    }
+
+    /// How long `send` and `send_all` wait for the browser's buffer to drain (`None`: forever).
+    pub fn set_output_timeout(&mut self, timeout: Option<Duration>) {
+        self.send.set_output_timeout(timeout);
+    }
+
+    /// The close handshake: closes with `code` (1000 or 3000–4999 in a browser) and
+    /// `reason`, and waits (at most 5 seconds) for the browser to report the connection
+    /// closed, discarding messages that arrive meanwhile.
+    pub async fn close(&mut self, code: impl Into<CloseCode>, reason: &str) -> Result<()> {
+        self.send.close(code, reason).await?;
+        let answer = async {
+            loop {
+                match self.recv.recv_frame(usize::MAX).await {
+                    Ok(m) if m.message_type() == MessageType::Close => return Ok(()),
+                    Ok(_) => {}
+                    Err(Error::Closed) => return Ok(()),
+                    Err(e) => return Err(e),
+                }
+            }
+        };
+        within(Some(DEFAULT_CLOSE_TIMEOUT), answer).await
+    }
+
+    /// Splits the socket into halves that two tasks can use at once.
+    pub fn split(self) -> (SendHalf, RecvHalf) {
+        (self.send, self.recv)
+    }
+}
+
+impl SendHalf {
+    /// See [`WebSocket::send`].
+    pub async fn send(&mut self, message: impl Into<Message>) -> Result<()> {
+        self.send_frame(message.into()).await
+    }
+
+    /// See [`WebSocket::send_all`].
+    pub async fn send_all(&mut self, message: impl Into<Message>) -> Result<()> {
+        assemble::send_all(self, message.into()).await
+    }
+
+    /// Starts the close handshake; the receiving half sees the close when it completes.
+    pub async fn close(&mut self, code: impl Into<CloseCode>, reason: &str) -> Result<()> {
+        let code = code.into();
+        if browser_close_code(code) != code.0 {
+            return Err(Error::Unsupported(
+                format!("close code {code} (browsers send 1000 and 3000-4999)").into(),
+            ));
+        }
+        if reason.len() > MAX_CLOSE_REASON {
+            return Err(Error::InvalidMessage("close reason over 123 bytes".into()));
+        }
+        if self.socket.ws.ready_state() >= web_sys::WebSocket::CLOSING {
+            return Ok(());
+        }
+        self.socket.ws.close_with_code_and_reason(code.0, reason).map_err(js_error)
+    }
+
+    /// See [`WebSocket::protocol`].
+    pub fn protocol(&self) -> Option<&str> {
+        self.socket.protocol.as_deref()
+    }
+
+    /// See [`WebSocket::max_frame_size`].
+    pub fn max_frame_size(&self) -> usize {
+        self.socket.max_frame_size
+    }
+
+    /// See [`WebSocket::set_output_timeout`].
+    pub fn set_output_timeout(&mut self, timeout: Option<Duration>) {
+        self.output_timeout = timeout;
+    }
+
+    /// Adds a data frame to the message being built; the whole message once it is final.
+    fn take_message(&mut self, message: Message) -> Result<Option<(MessageType, Vec<u8>)>> {
+        let kind = message.message_type();
+        if message.len() > self.socket.max_frame_size {
+            return Err(Error::FrameTooLarge { size: message.len() as u64, max: self.socket.max_frame_size });
+        }
+        if let Some((open, _)) = &self.partial
+            && *open != kind
+        {
+            let open = *open;
+            return Err(Error::InvalidMessage(
+                format!("a partial {open} message is unfinished; cannot send {kind}").into(),
+            ));
+        }
+        let buffered = match self.partial.take() {
+            Some((_, data)) if data.len() + message.len() > MAX_BUFFERED_PARTIAL => {
+                self.partial = Some((kind, data));
+                return Err(Error::MessageTooLarge { max: MAX_BUFFERED_PARTIAL });
+            }
+            Some((_, mut data)) => {
+                data.extend_from_slice(message.data());
+                data
+            }
+            None => message.data().to_vec(),
+        };
+        if message.is_partial() {
+            self.partial = Some((kind, buffered));
+            return Ok(None);
+        }
+        Ok(Some((kind, buffered)))
+    }
+
+    /// Waits until the browser's send buffer is under the high-water mark.
+    async fn drained(&self) -> Result<()> {
+        while self.socket.ws.buffered_amount() > HIGH_WATER_MARK {
+            if self.socket.ws.ready_state() != web_sys::WebSocket::OPEN {
+                return Err(Error::Closed);
+            }
+            TimeoutFuture::new(DRAIN_POLL_MS).await;
+        }
+        Ok(())
+    }
+}
+
+impl RecvHalf {
+    /// See [`WebSocket::recv`]. An unfinished `recv_all` message is dropped: its remaining
+    /// pieces come out of `recv` one by one.
+    pub async fn recv(&mut self) -> Result<Message> {
+        self.assembly.clear();
+        self.recv_frame(usize::MAX).await
+    }
+
+    /// See [`WebSocket::recv_all`].
+    pub async fn recv_all(&mut self, max_message_size: usize) -> Result<Message> {
+        assemble::recv_all(self, max_message_size).await
+    }
+
+    /// See [`WebSocket::protocol`].
+    pub fn protocol(&self) -> Option<&str> {
+        self.socket.protocol.as_deref()
+    }
+
+    /// See [`WebSocket::max_frame_size`].
+    pub fn max_frame_size(&self) -> usize {
+        self.socket.max_frame_size
+    }
+
+    /// See [`WebSocket::set_input_timeout`].
+    pub fn set_input_timeout(&mut self, timeout: Option<Duration>) {
+        self.input_timeout = timeout;
+    }
+
+    /// The next piece of a message being cut, or the next received message (cut if large).
+    fn next_frame(&mut self, budget: usize) -> Poll<Result<Message>> {
+        if let Some(piece) = self.pieces.as_mut().and_then(Iterator::next) {
+            return Poll::Ready(Ok(piece));
+        }
+        self.pieces = None;
+        if self.done {
+            return Poll::Ready(Err(Error::Closed));
+        }
+        let mut events = self.socket.events.borrow_mut();
+        let Some(message) = events.pop() else {
+            if events.overflowed {
+                self.done = true;
+                let reason = "the receive queue went over its limit";
+                return Poll::Ready(Err(Error::Protocol {
+                    code: CloseCode::POLICY_VIOLATION,
+                    reason: reason.into(),
+                }));
+            }
+            return Poll::Pending;
+        };
+        drop(events);
+        let kind = message.message_type();
+        if kind == MessageType::Close {
+            self.done = true;
+            return Poll::Ready(Ok(message));
+        }
+        if message.len() > budget {
+            self.done = true;
+            let error = Error::MessageTooLarge { max: budget };
+            self.socket.fail(&error);
+            return Poll::Ready(Err(error));
+        }
+        if message.len() <= self.socket.max_frame_size {
+            return Poll::Ready(Ok(message));
+        }
+        let mut pieces = Fragments::new(message, self.socket.max_frame_size);
+        let first = pieces.next().expect("a large message has pieces");
+        self.pieces = Some(pieces);
+        Poll::Ready(Ok(first))
+    }
+}
+
+impl FrameSink for SendHalf {
+    fn max_frame_size(&self) -> usize {
+        self.socket.max_frame_size
+    }
+
+    async fn send_frame(&mut self, message: Message) -> Result<()> {
+        match message.message_type() {
+            MessageType::Ping | MessageType::Pong => {
+                return Err(Error::Unsupported(
+                    "sending ping or pong (the browser answers pings itself)".into(),
+                ));
+            }
+            MessageType::Close => {
+                let code = message.close_code().unwrap_or(CloseCode::NORMAL);
+                return self.close(code, message.as_text().unwrap_or_default()).await;
+            }
+            MessageType::Text | MessageType::Binary => {}
+        }
+        if self.socket.ws.ready_state() != web_sys::WebSocket::OPEN {
+            return Err(Error::Closed);
+        }
+        let Some((kind, data)) = self.take_message(message)? else { return Ok(()) };
+        let sent = match kind {
+            MessageType::Text => {
+                let text = std::str::from_utf8(&data).expect("text parts are whole characters");
+                self.socket.ws.send_with_str(text)
+            }
+            _ => self.socket.ws.send_with_u8_array(&data),
+        };
+        sent.map_err(js_error)?;
+        within(self.output_timeout, self.drained()).await
+    }
+}
+
+impl FrameSource for RecvHalf {
+    async fn recv_frame(&mut self, budget: usize) -> Result<Message> {
+        let next = poll_fn(|cx| {
+            let ready = self.next_frame(budget);
+            if ready.is_pending() {
+                self.socket.events.borrow_mut().wait(cx.waker());
+            }
+            ready
+        });
+        within(self.input_timeout, next).await
+    }
+
+    fn assembly(&mut self) -> &mut Assembly {
+        &mut self.assembly
+    }
+}
+
+/// A JavaScript exception as an error.
+pub(crate) fn js_error(value: wasm_bindgen::JsValue) -> Error {
+    Error::Io(std::io::Error::other(format!("{value:?}")))
+}
+
+impl std::fmt::Debug for WebSocket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebSocket")
+            .field("url", &self.send.socket.ws.url())
+            .field("protocol", &self.protocol())
+            .field("max_frame_size", &self.max_frame_size())
+            .finish()
+    }
+}
