@@ -1,0 +1,115 @@
+//! Browser tests, run by wasm-bindgen-test in headless Chromium (`scripts/test-browser.sh`)
+//! against `examples/echo_server.rs` and `examples/test_server.rs` on 127.0.0.1: the shared
+//! scenarios, plus what only the browser's emulation does (large messages cut into partial
+//! messages, options a browser cannot honour refused by name). Their URLs come from the
+//! environment at build time.
+#![cfg(target_arch = "wasm32")]
+
+mod scenarios;
+
+use uniws::{ConnectOptions, Error, Message, MessageType, connect};
+use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const ECHO: &str = env!("UNIWS_ECHO_URL");
+const TEST: &str = env!("UNIWS_TEST_URL");
+const SILENT: &str = env!("UNIWS_SILENT_URL");
+const CLOSED: &str = env!("UNIWS_CLOSED_URL");
+
+#[wasm_bindgen_test]
+async fn text_and_binary_round_trip() {
+    scenarios::text_and_binary_round_trip(ECHO).await;
+}
+
+#[wasm_bindgen_test]
+async fn large_message_in_small_frames() {
+    scenarios::large_message_in_small_frames(ECHO).await;
+}
+
+#[wasm_bindgen_test]
+async fn oversize_send_is_refused() {
+    scenarios::oversize_send_is_refused(ECHO).await;
+}
+
+#[wasm_bindgen_test]
+async fn recv_all_over_its_limit_fails() {
+    scenarios::recv_all_over_its_limit_fails(TEST).await;
+}
+
+#[wasm_bindgen_test]
+async fn subprotocol_chosen_and_refused() {
+    scenarios::subprotocol_chosen_and_refused(TEST).await;
+}
+
+#[wasm_bindgen_test]
+async fn close_codes_and_reasons_both_ways() {
+    scenarios::close_codes_and_reasons_both_ways(TEST).await;
+}
+
+#[wasm_bindgen_test]
+async fn failures_before_open_are_errors() {
+    scenarios::failures_before_open_are_errors(CLOSED, SILENT).await;
+}
+
+#[wasm_bindgen_test]
+async fn split_halves() {
+    scenarios::split_halves(ECHO).await;
+}
+
+#[wasm_bindgen_test]
+async fn a_large_incoming_message_comes_in_partial_pieces() {
+    let options = ConnectOptions::new().max_frame_size(65536);
+    let mut ws = connect(&format!("{TEST}/send?size=200000"), &options).await.expect("connect");
+    let mut sizes = Vec::new();
+    loop {
+        let piece = ws.recv().await.expect("piece");
+        assert_eq!(piece.message_type(), MessageType::Binary);
+        sizes.push(piece.len());
+        if !piece.is_partial() {
+            break;
+        }
+    }
+    assert_eq!(sizes, [65536, 65536, 65536, 200000 - 3 * 65536]);
+    // The same message through recv_all is whole again.
+    ws.send(Message::binary(vec![7u8; 65536])).await.expect("send");
+    let whole = ws.recv_all(1 << 20).await.expect("recv_all");
+    assert_eq!(whole.len(), 65536);
+    ws.close(1000, "").await.expect("close");
+}
+
+#[wasm_bindgen_test]
+async fn partial_sends_go_out_as_one_message() {
+    let mut ws = connect(ECHO, &ConnectOptions::new()).await.expect("connect");
+    ws.send(Message::text("ab").with_partial(true)).await.expect("part");
+    ws.send(Message::text("cd").with_partial(true)).await.expect("part");
+    let mixed = ws.send(Message::binary(vec![1u8])).await;
+    assert!(matches!(mixed, Err(Error::InvalidMessage(_))), "{mixed:?}");
+    ws.send(Message::text("e")).await.expect("final part");
+    assert_eq!(ws.recv().await.expect("echo"), Message::text("abcde"));
+    ws.close(1000, "").await.expect("close");
+}
+
+#[wasm_bindgen_test]
+async fn each_option_a_browser_cannot_honour_is_refused_by_name() {
+    let cases = [
+        (ConnectOptions::new().header("X-A", "1"), "headers"),
+        (ConnectOptions::new().cookie("a", "1"), "cookies"),
+        (ConnectOptions::new().basic_auth("u", "p"), "auth"),
+        (ConnectOptions::new().bearer_auth("t"), "auth"),
+        (ConnectOptions::new().max_redirects(3), "max_redirects"),
+        (ConnectOptions::new().auto_pong(false), "auto_pong"),
+    ];
+    for (options, name) in cases {
+        match connect(ECHO, &options).await {
+            Err(Error::Unsupported(what)) => assert!(what.contains(name), "{what} should name {name}"),
+            other => panic!("{name}: expected Unsupported, got {other:?}"),
+        }
+    }
+    let mut ws = connect(ECHO, &ConnectOptions::new()).await.expect("connect");
+    for control in [Message::ping(vec![1u8]), Message::pong(vec![1u8])] {
+        assert!(matches!(ws.send(control).await, Err(Error::Unsupported(_))));
+    }
+    assert!(matches!(ws.close(1001, "").await, Err(Error::Unsupported(_))));
+    ws.close(1000, "").await.expect("close");
+}

@@ -1,0 +1,122 @@
+//! Scenarios written only against the public API. The same file runs natively
+//! (`tests/same_code.rs`) and in headless Chromium (`wasm-tests/browser.rs`), unchanged:
+//! whatever compiles and passes here behaves the same in both worlds.
+//!
+//! `echo` is the URL of a server that echoes every frame; `test` the URL of
+//! `examples/test_server.rs`; `silent` an address that accepts TCP and never answers.
+
+use std::time::Duration;
+
+use uniws::{ConnectOptions, Error, Message, MessageType, connect};
+
+/// Text and binary messages, empty ones included, come back as they went.
+pub async fn text_and_binary_round_trip(echo: &str) {
+    let mut ws = connect(echo, &ConnectOptions::new()).await.expect("connect");
+    let messages = [
+        Message::text("hello, wörld ✓"),
+        Message::text(""),
+        Message::binary(vec![0u8, 1, 2, 255]),
+        Message::binary(vec![]),
+    ];
+    for message in messages {
+        ws.send(message.clone()).await.expect("send");
+        assert_eq!(ws.recv().await.expect("recv"), message);
+    }
+    ws.close(1000, "done").await.expect("close");
+    assert!(matches!(ws.recv().await, Err(Error::Closed)));
+}
+
+/// A 4 MiB message through `send_all` and `recv_all` with 64 KiB frames.
+pub async fn large_message_in_small_frames(echo: &str) {
+    const SIZE: usize = 4 << 20;
+    let mut ws = connect(echo, &ConnectOptions::new().max_frame_size(64 << 10)).await.expect("connect");
+    assert_eq!(ws.max_frame_size(), 64 << 10);
+    let data: Vec<u8> = (0..SIZE).map(|i| (i % 253) as u8).collect();
+    ws.send_all(Message::binary(data.clone())).await.expect("send_all");
+    let echo = ws.recv_all(SIZE).await.expect("recv_all");
+    assert_eq!(echo.message_type(), MessageType::Binary);
+    assert_eq!(echo.len(), SIZE);
+    assert!(echo.data() == data.as_slice(), "the bytes came back in order");
+    let text = "é".repeat(100_000);
+    ws.send_all(Message::text(text.clone())).await.expect("send_all text");
+    assert_eq!(ws.recv_all(SIZE).await.expect("recv_all text").as_text(), Some(text.as_str()));
+    ws.close(1000, "").await.expect("close");
+}
+
+/// A frame over `max_frame_size` is refused on send; the socket stays usable.
+pub async fn oversize_send_is_refused(echo: &str) {
+    let mut ws = connect(echo, &ConnectOptions::new().max_frame_size(1024)).await.expect("connect");
+    let err = ws.send(Message::binary(vec![0u8; 1025])).await.expect_err("over the limit");
+    assert!(matches!(err, Error::FrameTooLarge { size: 1025, max: 1024 }), "{err}");
+    ws.send(Message::binary(vec![1u8; 1024])).await.expect("at the limit");
+    assert_eq!(ws.recv().await.expect("echo").len(), 1024);
+    ws.close(1000, "").await.expect("close");
+}
+
+/// `recv_all` fails once a message exceeds its limit, and the socket is then closed.
+pub async fn recv_all_over_its_limit_fails(test: &str) {
+    let mut ws = connect(&format!("{test}/send?size=200000"), &ConnectOptions::new()).await.expect("connect");
+    let err = ws.recv_all(100_000).await.expect_err("over the limit");
+    assert!(matches!(err, Error::MessageTooLarge { max: 100_000 }), "{err}");
+    assert!(matches!(ws.recv().await, Err(Error::Closed)));
+}
+
+/// The server picks the offered subprotocol, or refuses the connection.
+pub async fn subprotocol_chosen_and_refused(test: &str) {
+    let ws = connect(test, &ConnectOptions::new().protocol("chat")).await.expect("connect");
+    assert_eq!(ws.protocol(), Some("chat"));
+    let plain = connect(test, &ConnectOptions::new()).await.expect("connect");
+    assert_eq!(plain.protocol(), None);
+    let refused = connect(test, &ConnectOptions::new().protocol("x-refuse-me")).await;
+    assert!(matches!(refused, Err(Error::Handshake { .. })), "{refused:?}");
+}
+
+/// The server sees our close code and reason; we see the server's.
+pub async fn close_codes_and_reasons_both_ways(test: &str) {
+    let mut ws = connect(&format!("{test}/echo"), &ConnectOptions::new()).await.expect("connect");
+    ws.close(4001, "bye from the client").await.expect("close");
+    // The server notes the close just after answering it: ask until it has.
+    let mut seen = String::new();
+    for _ in 0..50 {
+        let mut report =
+            connect(&format!("{test}/last-close"), &ConnectOptions::new()).await.expect("connect");
+        seen = report.recv().await.expect("report").as_text().unwrap_or_default().to_owned();
+        if !seen.is_empty() {
+            break;
+        }
+    }
+    assert_eq!(seen, "4001 bye from the client");
+
+    let mut ws = connect(&format!("{test}/close?code=4002&reason=server"), &ConnectOptions::new())
+        .await
+        .expect("connect");
+    let close = ws.recv().await.expect("close message");
+    assert_eq!(close.message_type(), MessageType::Close);
+    assert_eq!(close.close_code().map(|c| c.0), Some(4002));
+    assert_eq!(close.as_text(), Some("server"));
+    assert!(matches!(ws.recv().await, Err(Error::Closed)));
+}
+
+/// Nothing hangs before open: a closed port fails at once, a silent server at the timeout.
+pub async fn failures_before_open_are_errors(closed: &str, silent: &str) {
+    let options = ConnectOptions::new().timeout(Duration::from_secs(5));
+    let refused = connect(closed, &options).await.expect_err("nothing listens there");
+    assert!(!matches!(refused, Error::Timeout), "a refusal is not a timeout: {refused}");
+    let options = ConnectOptions::new().timeout(Duration::from_millis(500));
+    let silent = connect(silent, &options).await.expect_err("the server never answers");
+    assert!(matches!(silent, Error::Timeout), "{silent}");
+}
+
+/// Two halves, one sending and one receiving, of the same socket.
+pub async fn split_halves(echo: &str) {
+    let ws = connect(echo, &ConnectOptions::new()).await.expect("connect");
+    let (mut sender, mut receiver) = ws.split();
+    for i in 0..100 {
+        sender.send(Message::text(format!("{i}"))).await.expect("send");
+    }
+    for i in 0..100 {
+        assert_eq!(receiver.recv().await.expect("recv").as_text(), Some(format!("{i}").as_str()));
+    }
+    sender.close(1000, "").await.expect("close");
+    assert_eq!(receiver.recv().await.expect("close").message_type(), MessageType::Close);
+}
