@@ -85,6 +85,8 @@ pub enum Error {
 }
 
 impl Error {
+    /// A protocol violation found by the codec (native only: browsers hide frames).
+    #[cfg(not(target_arch = "wasm32"))]
     pub(crate) fn protocol(reason: &'static str) -> Self {
         Self::Protocol { code: CloseCode::PROTOCOL_ERROR, reason: Cow::Borrowed(reason) }
     }

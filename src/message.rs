@@ -162,7 +162,8 @@ impl Message {
         Self::new(MessageType::Close, Bytes::new())
     }
 
-    /// A close message whose reason is already known to be valid UTF-8.
+    /// A close message whose reason is already known to be valid UTF-8 (from the codec).
+    #[cfg(not(target_arch = "wasm32"))]
     pub(crate) fn close_from_utf8(code: Option<CloseCode>, reason: Bytes) -> Self {
         debug_assert!(std::str::from_utf8(&reason).is_ok());
         let mut message = Self::new(MessageType::Close, reason);
@@ -197,7 +198,8 @@ impl Message {
         &self.data
     }
 
-    /// The payload as shared bytes, borrowed.
+    /// The payload as shared bytes, borrowed (for the codec's zero-copy writes).
+    #[cfg(not(target_arch = "wasm32"))]
     pub(crate) fn bytes(&self) -> &Bytes {
         &self.data
     }

@@ -54,7 +54,6 @@ pub struct ConnectOptions {
     pub(crate) timeout: Option<Duration>,
     pub(crate) max_frame_size: usize,
     pub(crate) auto_pong: bool,
-    #[cfg(not(target_arch = "wasm32"))]
     pub(crate) tls_config: Option<std::sync::Arc<rustls::ClientConfig>>,
 }
 
@@ -70,7 +69,6 @@ impl Default for ConnectOptions {
             timeout: None,
             max_frame_size: DEFAULT_MAX_FRAME_SIZE,
             auto_pong: true,
-            #[cfg(not(target_arch = "wasm32"))]
             tls_config: None,
         }
     }
@@ -157,8 +155,8 @@ impl ConnectOptions {
     }
 
     /// The rustls client configuration for `wss` (the reference's `ssl-context`); the default
-    /// trusts the Mozilla roots from `webpki-roots`.
-    #[cfg(not(target_arch = "wasm32"))]
+    /// trusts the Mozilla roots from `webpki-roots`. A browser refuses it: its own TLS
+    /// settings apply.
     pub fn tls_config(mut self, config: std::sync::Arc<rustls::ClientConfig>) -> Self {
         self.tls_config = Some(config);
         self

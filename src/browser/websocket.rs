@@ -374,6 +374,7 @@ impl FrameSink for SendHalf {
 
 impl FrameSource for RecvHalf {
     async fn recv_frame(&mut self, budget: usize) -> Result<Message> {
+        let limit = self.input_timeout;
         let next = poll_fn(|cx| {
             let ready = self.next_frame(budget);
             if ready.is_pending() {
@@ -381,7 +382,7 @@ impl FrameSource for RecvHalf {
             }
             ready
         });
-        within(self.input_timeout, next).await
+        within(limit, next).await
     }
 
     fn assembly(&mut self) -> &mut Assembly {
