@@ -6,6 +6,8 @@
 //! - `/send?size=N` sends one binary message of N bytes in a single frame, then echoes;
 //! - `/close?code=C&reason=R` closes with that code and reason;
 //! - `/last-close` sends, as text, `CODE REASON` of the last close any client sent, then closes;
+//! - `/flood?count=N&size=M` sends N binary messages of M bytes as fast as it can, then echoes;
+//! - `/stall` never reads (its client's sends back up);
 //! - any other path echoes, and remembers the client's close code and reason.
 //!
 //! On SILENT_ADDR it accepts TCP connections and never answers, for timeout tests.
@@ -36,6 +38,21 @@ async fn serve(mut ws: WebSocket, last_close: LastClose) {
             let code = query_value(&target, "code").and_then(|c| c.parse::<u16>().ok()).unwrap_or(1000);
             let reason = query_value(&target, "reason").unwrap_or("");
             let _ = ws.close(code, reason).await;
+            return;
+        }
+        "/flood" => {
+            let count = query_value(&target, "count").and_then(|s| s.parse().ok()).unwrap_or(0);
+            let size = query_value(&target, "size").and_then(|s| s.parse().ok()).unwrap_or(0);
+            let message = Message::binary(vec![b'f'; size]);
+            for _ in 0..count {
+                if ws.send(message.clone()).await.is_err() {
+                    break;
+                }
+            }
+        }
+        "/stall" => {
+            // Hold the connection without reading until the client goes away.
+            tokio::time::sleep(std::time::Duration::from_secs(60)).await;
             return;
         }
         "/last-close" => {

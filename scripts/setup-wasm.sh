@@ -76,7 +76,9 @@ else
 
     step "Debian packages: Rust for the web, its library source and clippy, lld"
     apt_install_missing rustc-web cargo-web rust-web-src rust-web-clippy lld
-    [ -x /usr/bin/rustc ] && [ -x /usr/bin/cargo ] || die "/usr/bin/rustc or /usr/bin/cargo missing after install"
+    if [ ! -x /usr/bin/rustc ] || [ ! -x /usr/bin/cargo ]; then
+        die "/usr/bin/rustc or /usr/bin/cargo missing after install"
+    fi
     command -v wasm-ld >/dev/null || die "wasm-ld (lld) not on PATH"
     WASM_LINKER=wasm-ld
 
@@ -167,7 +169,11 @@ EOF
 fi
 
 step "Chromium and chromedriver"
-apt_install_missing chromium chromium-driver
+if command -v dpkg >/dev/null; then
+    apt_install_missing chromium chromium-driver
+else
+    note "no dpkg/apt here: using the chromedriver (and Chrome) already installed"
+fi
 CHROMEDRIVER_BIN=/usr/bin/chromedriver
 [ -x "$CHROMEDRIVER_BIN" ] || CHROMEDRIVER_BIN="$(command -v chromedriver || true)"
 [ -n "$CHROMEDRIVER_BIN" ] || die "chromedriver not found"
@@ -188,11 +194,42 @@ if [ -x "$WB_BIN/wasm-bindgen" ] && [ -x "$WB_BIN/wasm-bindgen-test-runner" ] \
     && "$WB_BIN/wasm-bindgen" --version 2>/dev/null | grep -qw "$WB_VER"; then
     note "already installed: $("$WB_BIN/wasm-bindgen" --version)"
 else
+    # Native tool: built with the default rustup toolchain, in a target dir of the cache.
+    wb_cargo() {
+        env -u RUSTC -u RUSTUP_TOOLCHAIN -u CARGO_BUILD_TARGET \
+            CARGO_TARGET_DIR="$UNIWS_CACHE/wasm-bindgen-build" cargo +"$DEFAULT_TC" "$@"
+    }
     note "cargo +$DEFAULT_TC install wasm-bindgen-cli --version =$WB_VER --locked (about 4 minutes on 2 cores)"
-    env -u RUSTC -u RUSTUP_TOOLCHAIN -u CARGO_BUILD_TARGET \
-        CARGO_TARGET_DIR="$UNIWS_CACHE/wasm-bindgen-build" \
-        cargo +"$DEFAULT_TC" install wasm-bindgen-cli --version "=$WB_VER" --locked --force \
-        --root "$WB_ROOT" -j "$JOBS"
+    if ! wb_cargo install wasm-bindgen-cli --version "=$WB_VER" --locked --force \
+        --root "$WB_ROOT" -j "$JOBS"; then
+        # The crate's own Cargo.lock can name a version that the registry no longer offers
+        # (yanked; e.g. 0.2.130 locks webpki-roots 1.0.11). Then build from the crate's
+        # source with only those entries moved to the newest available compatible version,
+        # everything else as locked.
+        note "--locked install failed: retrying from the crate's source, relaxing only unavailable lock entries"
+        CRATE_FILE="$(find "${CARGO_HOME:-$HOME/.cargo}/registry/cache" -name "wasm-bindgen-cli-$WB_VER.crate" 2>/dev/null | head -n1)"
+        [ -n "$CRATE_FILE" ] || die "wasm-bindgen-cli-$WB_VER.crate not in cargo's download cache"
+        SRC_PARENT="$UNIWS_CACHE/wasm-bindgen-src"
+        SRC_DIR="$SRC_PARENT/wasm-bindgen-cli-$WB_VER"
+        rm -rf "$SRC_DIR"
+        mkdir -p "$SRC_PARENT"
+        tar -xzf "$CRATE_FILE" -C "$SRC_PARENT"
+        relaxed=0
+        while ! (cd "$SRC_DIR" && wb_cargo fetch --locked -q >"$SRC_PARENT/fetch.log" 2>&1); do
+            # shellcheck disable=SC2016  # the backquotes are cargo's, not shell's
+            spec="$(sed -n 's/.*failed to select a version for the requirement `\([^ ]*\) = [^`]*` (locked to \([^)]*\)).*/\1@\2/p' \
+                "$SRC_PARENT/fetch.log" | head -n1)"
+            if [ -z "$spec" ] || [ "$relaxed" -ge 10 ]; then
+                cat "$SRC_PARENT/fetch.log" >&2
+                die "cannot resolve wasm-bindgen-cli $WB_VER's dependencies"
+            fi
+            note "locked $spec is not in the registry: cargo update -p $spec"
+            (cd "$SRC_DIR" && wb_cargo update -q -p "$spec")
+            relaxed=$((relaxed + 1))
+        done
+        note "cargo install --path $SRC_DIR --locked"
+        (cd "$SRC_DIR" && wb_cargo install --path . --locked --force --root "$WB_ROOT" -j "$JOBS")
+    fi
     "$WB_BIN/wasm-bindgen" --version | grep -qw "$WB_VER" || die "installed wasm-bindgen is not $WB_VER"
     note "installed: $("$WB_BIN/wasm-bindgen" --version)"
 fi
@@ -200,6 +237,7 @@ fi
 step "environment file $UNIWS_CACHE/wasm-env.sh"
 ENV_FILE="$UNIWS_CACHE/wasm-env.sh"
 TMP_ENV="$(mktemp "$UNIWS_CACHE/.wasm-env.XXXXXX")"
+# shellcheck disable=SC2016  # $PATH and $UNIWS_WASM_TOOLCHAIN expand when the file is sourced
 {
     printf '# Written by uniws scripts/setup-wasm.sh; source it, then:\n'
     printf '#   cargo +"$UNIWS_WASM_TOOLCHAIN" test --target wasm32-unknown-unknown\n'

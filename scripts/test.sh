@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of the project on a fresh machine: formatting and lint checks, the unit,
 # integration and documentation tests (interop tests install Python `websockets` into a
-# cached virtualenv themselves). Idempotent; what it installs is cached under
+# cached virtualenv themselves), the browser tests (the wasm32 toolchain, Chromium and
+# wasm-bindgen-cli installed by scripts/setup-wasm.sh) and Autobahn in both modes. Idempotent; what it installs is cached under
 # ${UNIWS_CACHE:-$HOME/.cache/uniws}.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,6 +20,9 @@ cargo clippy --all-targets --locked -- -D warnings
 
 step "unit, integration and doc tests"
 cargo test --locked -- --test-threads=2
+
+step "browser backend: wasm32 build, clippy, wasm-bindgen-test in headless Chromium"
+./scripts/test-browser.sh
 
 step "Autobahn|Testsuite, both modes (scripts/autobahn.sh)"
 ./scripts/autobahn.sh

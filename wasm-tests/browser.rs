@@ -7,7 +7,10 @@
 
 mod scenarios;
 
-use uniws::{ConnectOptions, Error, Message, MessageType, connect};
+use std::time::Duration;
+
+use gloo_timers::future::TimeoutFuture;
+use uniws::{CloseCode, ConnectOptions, Error, Message, MessageType, connect};
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -112,4 +115,55 @@ async fn each_option_a_browser_cannot_honour_is_refused_by_name() {
     }
     assert!(matches!(ws.close(1001, "").await, Err(Error::Unsupported(_))));
     ws.close(1000, "").await.expect("close");
+}
+
+#[wasm_bindgen_test]
+async fn dropping_a_socket_closes_it_with_1000() {
+    let ws = connect(&format!("{TEST}/echo"), &ConnectOptions::new()).await.expect("connect");
+    drop(ws);
+    let mut seen = String::new();
+    for _ in 0..50 {
+        TimeoutFuture::new(20).await;
+        let mut report =
+            connect(&format!("{TEST}/last-close"), &ConnectOptions::new()).await.expect("connect");
+        seen = report.recv().await.expect("report").as_text().unwrap_or_default().to_owned();
+        if seen.starts_with("1000") {
+            break;
+        }
+    }
+    assert_eq!(seen, "1000 ");
+}
+
+#[wasm_bindgen_test]
+async fn a_flood_the_application_does_not_read_is_cut_off() {
+    // 80 MiB against the 64 MiB limit on unread messages.
+    let url = format!("{TEST}/flood?count=80&size=1048576");
+    let mut ws = connect(&url, &ConnectOptions::new()).await.expect("connect");
+    TimeoutFuture::new(3000).await;
+    let mut received = 0;
+    let err = loop {
+        match ws.recv().await {
+            Ok(message) if message.message_type() == MessageType::Binary => received += message.len(),
+            Ok(other) => panic!("unexpected {other:?}"),
+            Err(e) => break e,
+        }
+    };
+    assert!(received <= 64 << 20, "no more than the limit was queued: {received}");
+    assert!(matches!(err, Error::Protocol { code: CloseCode::POLICY_VIOLATION, .. }), "{err}");
+}
+
+#[wasm_bindgen_test]
+async fn sends_wait_while_the_browser_buffer_is_full() {
+    let mut ws = connect(&format!("{TEST}/stall"), &ConnectOptions::new()).await.expect("connect");
+    ws.set_output_timeout(Some(Duration::from_millis(500)));
+    let chunk = Message::binary(vec![0u8; 1 << 20]);
+    let mut sent = 0;
+    let err = loop {
+        match ws.send(chunk.clone()).await {
+            Ok(()) => sent += 1,
+            Err(e) => break e,
+        }
+        assert!(sent < 200, "sends never waited");
+    };
+    assert!(matches!(err, Error::Timeout), "{err}");
 }

@@ -21,7 +21,7 @@ pub(crate) struct Events {
     /// The close event arrived (its message is queued after the data before it).
     pub(crate) closed: bool,
     /// Received messages not yet taken, the close message last.
-    pub(crate) queue: VecDeque<Message>,
+    queue: VecDeque<Message>,
     queued_bytes: usize,
     /// The queue went over its limit; the connection was closed.
     pub(crate) overflowed: bool,
@@ -38,6 +38,11 @@ impl Events {
         if let Some(waker) = self.waker.take() {
             waker.wake();
         }
+    }
+
+    fn push(&mut self, message: Message) {
+        self.queued_bytes += message.len();
+        self.queue.push_back(message);
     }
 
     /// The oldest received message.
@@ -88,8 +93,7 @@ impl Handlers {
                     "receive queue over its limit",
                 );
             } else {
-                events.queued_bytes += message.len();
-                events.queue.push_back(message);
+                events.push(message);
             }
             events.wake();
         });
@@ -103,7 +107,7 @@ impl Handlers {
                 1005 | 1006 => Message::close_without_code(),
                 code => Message::close(code, event.reason()),
             };
-            events.queue.push_back(message);
+            events.push(message);
             events.wake();
         });
 

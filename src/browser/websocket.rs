@@ -305,21 +305,16 @@ impl RecvHalf {
             return Poll::Ready(Err(Error::Closed));
         }
         let mut events = self.socket.events.borrow_mut();
-        let Some(message) = events.pop() else {
-            if events.overflowed {
-                self.done = true;
-                let reason = "the receive queue went over its limit";
-                return Poll::Ready(Err(Error::Protocol {
-                    code: CloseCode::POLICY_VIOLATION,
-                    reason: reason.into(),
-                }));
-            }
-            return Poll::Pending;
-        };
+        let Some(message) = events.pop() else { return Poll::Pending };
+        let overflowed = events.overflowed;
         drop(events);
-        let kind = message.message_type();
-        if kind == MessageType::Close {
+        if message.message_type() == MessageType::Close {
             self.done = true;
+            if overflowed {
+                // Our own close, after the messages that fitted: say why instead.
+                let reason = "the receive queue went over its limit".into();
+                return Poll::Ready(Err(Error::Protocol { code: CloseCode::POLICY_VIOLATION, reason }));
+            }
             return Poll::Ready(Ok(message));
         }
         if message.len() > budget {

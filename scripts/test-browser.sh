@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Browser tests: builds the crate for wasm32 (toolchain from scripts/setup-wasm.sh), checks it
+# with clippy, starts examples/echo_server and examples/test_server on free ports of
+# 127.0.0.1, and runs wasm-tests/ with wasm-bindgen-test in headless Chromium against them.
+# Every server it starts is stopped by PID on exit.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export UNIWS_CACHE="${UNIWS_CACHE:-$HOME/.cache/uniws}"
+./scripts/setup-wasm.sh
+# shellcheck source=/dev/null
+source "$UNIWS_CACHE/wasm-env.sh"
+WASM_CARGO=(cargo "+$UNIWS_WASM_TOOLCHAIN")
+
+PIDS=()
+cleanup() {
+    local pid
+    for pid in "${PIDS[@]+"${PIDS[@]}"}"; do
+        kill "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
+}
+trap cleanup EXIT
+
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+wait_port() {
+    local port=$1
+    for _ in $(seq 1 100); do
+        if python3 -c "import socket, sys; socket.create_connection(('127.0.0.1', $port), 0.2)" 2>/dev/null; then
+            return 0
+        fi
+        sleep 0.1
+    done
+    echo "test-browser.sh: nothing listens on 127.0.0.1:$port" >&2
+    return 1
+}
+
+echo "== clippy for wasm32"
+export UNIWS_ECHO_URL UNIWS_TEST_URL UNIWS_SILENT_URL UNIWS_CLOSED_URL
+echo_port=$(free_port)
+test_port=$(free_port)
+silent_port=$(free_port)
+closed_port=$(free_port)
+UNIWS_ECHO_URL="ws://127.0.0.1:$echo_port"
+UNIWS_TEST_URL="ws://127.0.0.1:$test_port"
+UNIWS_SILENT_URL="ws://127.0.0.1:$silent_port"
+UNIWS_CLOSED_URL="ws://127.0.0.1:$closed_port"
+"${WASM_CARGO[@]}" clippy --locked --target wasm32-unknown-unknown --lib --test browser -- -D warnings
+
+echo "== servers on 127.0.0.1"
+cargo build --locked --example echo_server --example test_server
+target/debug/examples/echo_server "127.0.0.1:$echo_port" &
+PIDS+=($!)
+target/debug/examples/test_server "127.0.0.1:$test_port" "127.0.0.1:$silent_port" &
+PIDS+=($!)
+wait_port "$echo_port"
+wait_port "$test_port"
+
+echo "== wasm-bindgen-test in headless Chromium"
+"${WASM_CARGO[@]}" test --locked --target wasm32-unknown-unknown --test browser
