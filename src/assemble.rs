@@ -13,8 +13,15 @@ pub(crate) trait FrameSink {
     async fn send_frame(&mut self, message: Message) -> Result<()>;
 }
 
+/// The most fragments `recv_all` puts together into one message: many tiny fragments cost
+/// far more than their bytes, so a peer may not send a message in more.
+pub const MAX_FRAGMENTS: usize = 1 << 16;
+
 /// The receiving side a backend provides for `recv_all`.
 pub(crate) trait FrameSource {
+    /// Fails the connection after `error` (its close code goes to the peer); nothing more
+    /// is received.
+    async fn fail(&mut self, error: &Error);
     /// Receives one frame; a data frame larger than `budget` fails the connection with
     /// `MessageTooLarge` before its payload is read.
     async fn recv_frame(&mut self, budget: usize) -> Result<Message>;
@@ -28,6 +35,7 @@ pub(crate) trait FrameSource {
 pub(crate) struct Assembly {
     kind: Option<MessageType>,
     data: BytesMut,
+    fragments: usize,
 }
 
 impl Assembly {
@@ -96,7 +104,7 @@ fn char_boundary(text: &[u8], start: usize, end: usize) -> usize {
 }
 
 /// Receives one whole message, assembling partial frames, failing once it would exceed
-/// `max_message_size` (every byte counts, the final frame's included). A control message
+/// `max_message_size` (every byte counts, the final frame's included) or [`MAX_FRAGMENTS`]. A control message
 /// arriving between fragments is returned at once; the next call resumes the assembly.
 pub(crate) async fn recv_all<T: FrameSource>(io: &mut T, max_message_size: usize) -> Result<Message> {
     loop {
@@ -115,6 +123,13 @@ pub(crate) async fn recv_all<T: FrameSource>(io: &mut T, max_message_size: usize
             return Ok(frame);
         }
         assembly.kind = Some(kind);
+        assembly.fragments += 1;
+        if assembly.fragments > MAX_FRAGMENTS {
+            assembly.clear();
+            let error = Error::TooManyFragments { max: MAX_FRAGMENTS };
+            io.fail(&error).await;
+            return Err(error);
+        }
         assembly.data.extend_from_slice(frame.data());
         if !frame.is_partial() {
             let data = std::mem::take(&mut assembly.data).freeze();

@@ -33,6 +33,14 @@ pub enum Error {
         max: usize,
     },
 
+    /// A message assembled by `recv_all` came in more fragments than it allows; the
+    /// connection was failed with 1009.
+    #[error("message in more than {max} fragments")]
+    TooManyFragments {
+        /// The limit.
+        max: usize,
+    },
+
     /// The peer broke RFC 6455; the connection was failed with `code` (usually 1002).
     #[error("protocol violation (close code {code}): {reason}")]
     Protocol {

@@ -33,6 +33,7 @@ mod native;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod proto;
 
+pub use assemble::MAX_FRAGMENTS;
 pub use error::{Error, Result};
 pub use message::{CloseCode, MAX_CLOSE_REASON, Message, MessageType};
 pub use options::{Auth, ConnectOptions, DEFAULT_CLOSE_TIMEOUT, DEFAULT_MAX_FRAME_SIZE};

@@ -368,6 +368,12 @@ impl FrameSink for SendHalf {
 }
 
 impl FrameSource for RecvHalf {
+    async fn fail(&mut self, error: &Error) {
+        self.done = true;
+        self.pieces = None;
+        self.socket.fail(error);
+    }
+
     async fn recv_frame(&mut self, budget: usize) -> Result<Message> {
         let limit = self.input_timeout;
         let next = poll_fn(|cx| {

@@ -40,6 +40,11 @@ impl Reader {
         self.decoder.max_frame_size()
     }
 
+    /// Reads nothing more: the connection is being failed.
+    pub(crate) fn stop(&mut self) {
+        self.done = true;
+    }
+
     /// The next frame. Cancel-safe: bytes read stay buffered, a decoded frame stays ready.
     pub(crate) async fn recv(
         &mut self,

@@ -272,6 +272,11 @@ impl FrameSink for SendHalf {
 }
 
 impl FrameSource for RecvHalf {
+    async fn fail(&mut self, error: &Error) {
+        self.reader.stop();
+        self.shared.outbox.fail(error, self.shared.close_timeout).await;
+    }
+
     async fn recv_frame(&mut self, budget: usize) -> Result<Message> {
         let shared = &*self.shared;
         let work = self.reader.recv(budget, &shared.outbox, shared.auto_pong, shared.close_timeout);
