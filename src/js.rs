@@ -1,0 +1,333 @@
+//! The JavaScript bindings of the npm package (wasm32 only): the same model as for Rust —
+//! `WebSocket.connect(url, options)`, `send`, `sendAll`, `recv`, `recvAll`, `protocol`,
+//! `maxFrameSize`, `close`, and a `Message` with `data`, `type` and `partial` — with typed
+//! TypeScript declarations and errors that carry a stable `name` and `code`.
+
+use std::rc::Rc;
+use std::time::Duration;
+
+use futures::lock::Mutex;
+use js_sys::{Object, Reflect, Uint8Array};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::future_to_promise;
+
+use crate::{ConnectOptions, Error, Message, MessageType, RecvHalf, SendHalf};
+
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &'static str = r#"
+/** The kind of a message. */
+export type MessageType = "binary" | "text" | "ping" | "pong" | "close";
+
+/** Options for `WebSocket.connect`. */
+export interface ConnectOptions {
+  /** Subprotocols to offer: a comma-separated list or an array, in order of preference. */
+  protocol?: string | string[];
+  /** Milliseconds to wait for the connection to open. */
+  timeout?: number;
+  /** The largest frame sent or received (default 1 MiB); larger messages arrive in parts. */
+  maxFrameSize?: number;
+  /** Query parameters appended to the URL. */
+  params?: Record<string, string>;
+}
+
+/** The stable codes of `UniwsError`. */
+export type ErrorCode =
+  | "CLOSED" | "FRAME_TOO_LARGE" | "MESSAGE_TOO_LARGE" | "TOO_MANY_FRAGMENTS" | "PROTOCOL"
+  | "INVALID_UTF8" | "INVALID_MESSAGE" | "HANDSHAKE" | "INVALID_URL" | "TIMEOUT" | "TLS" | "IO"
+  | "UNSUPPORTED" | "INVALID_ARGUMENT";
+
+/** Every rejected promise of this package rejects with one of these. */
+export interface UniwsError extends Error {
+  /** A stable code per kind of error. */
+  readonly code: ErrorCode;
+  /** The WebSocket close code that went with it, if any. */
+  readonly closeCode?: number;
+  /** The HTTP status of a failed handshake, when known. */
+  readonly status?: number;
+}
+
+/** What `send` and `sendAll` take: a message, a string (text) or bytes (binary). */
+export type Sendable = Message | string | Uint8Array;
+"#;
+
+/// A message: data (a string for text and close, bytes otherwise), type and partial flag.
+#[wasm_bindgen(js_name = Message)]
+pub struct JsMessage(Message);
+
+#[wasm_bindgen(js_class = Message)]
+impl JsMessage {
+    /// A message of `type` ("text" by default for a string, "binary" for bytes).
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        #[wasm_bindgen(unchecked_param_type = "string | Uint8Array")] data: JsValue,
+        #[wasm_bindgen(js_name = "type", unchecked_optional_param_type = "MessageType")] kind: Option<String>,
+        #[wasm_bindgen(unchecked_optional_param_type = "boolean")] partial: Option<bool>,
+    ) -> Result<JsMessage, JsValue> {
+        let message = to_message(&data, kind.as_deref(), partial.unwrap_or(false))?;
+        Ok(Self(message))
+    }
+
+    /// The payload: a string for text and close messages, a `Uint8Array` otherwise.
+    #[wasm_bindgen(getter, unchecked_return_type = "string | Uint8Array")]
+    pub fn data(&self) -> JsValue {
+        match self.0.as_text() {
+            Some(text) => JsValue::from_str(text),
+            None => Uint8Array::from(self.0.data()).into(),
+        }
+    }
+
+    /// The message's type.
+    #[wasm_bindgen(getter, js_name = "type", unchecked_return_type = "MessageType")]
+    pub fn kind(&self) -> String {
+        self.0.message_type().to_string()
+    }
+
+    /// Whether more of this message follows.
+    #[wasm_bindgen(getter)]
+    pub fn partial(&self) -> bool {
+        self.0.is_partial()
+    }
+
+    /// The close code of a close message.
+    #[wasm_bindgen(getter, js_name = closeCode)]
+    pub fn close_code(&self) -> Option<u16> {
+        self.0.close_code().map(|code| code.0)
+    }
+}
+
+/// A WebSocket connection with the uniws message model.
+#[wasm_bindgen(js_name = WebSocket)]
+pub struct JsWebSocket {
+    send: Rc<Mutex<SendHalf>>,
+    recv: Rc<Mutex<RecvHalf>>,
+    protocol: Option<String>,
+    max_frame_size: usize,
+}
+
+#[wasm_bindgen(js_class = WebSocket)]
+impl JsWebSocket {
+    /// Opens a connection; rejects with a `UniwsError` if it cannot.
+    #[wasm_bindgen(unchecked_return_type = "Promise<WebSocket>")]
+    pub fn connect(
+        url: String,
+        #[wasm_bindgen(unchecked_optional_param_type = "ConnectOptions")] options: JsValue,
+    ) -> js_sys::Promise {
+        future_to_promise(async move {
+            let options = connect_options(&options)?;
+            let ws = crate::connect(&url, &options).await.map_err(|e| js_error(&e))?;
+            let protocol = ws.protocol().map(str::to_owned);
+            let max_frame_size = ws.max_frame_size();
+            let (send, recv) = ws.split();
+            let ws = JsWebSocket {
+                send: Rc::new(Mutex::new(send)),
+                recv: Rc::new(Mutex::new(recv)),
+                protocol,
+                max_frame_size,
+            };
+            Ok(ws.into())
+        })
+    }
+
+    /// Sends one frame's worth; rejects with `FRAME_TOO_LARGE` over `maxFrameSize`.
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
+    pub fn send(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Sendable")] message: JsValue,
+    ) -> js_sys::Promise {
+        let half = self.send.clone();
+        future_to_promise(async move {
+            let message = to_message(&message, None, false)?;
+            half.lock().await.send(message).await.map_err(|e| js_error(&e))?;
+            Ok(JsValue::UNDEFINED)
+        })
+    }
+
+    /// Sends a whole message of any size.
+    #[wasm_bindgen(js_name = sendAll, unchecked_return_type = "Promise<void>")]
+    pub fn send_all(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Sendable")] message: JsValue,
+    ) -> js_sys::Promise {
+        let half = self.send.clone();
+        future_to_promise(async move {
+            let message = to_message(&message, None, false)?;
+            half.lock().await.send_all(message).await.map_err(|e| js_error(&e))?;
+            Ok(JsValue::UNDEFINED)
+        })
+    }
+
+    /// The next message; one over `maxFrameSize` arrives in partial parts.
+    #[wasm_bindgen(unchecked_return_type = "Promise<Message>")]
+    pub fn recv(&self) -> js_sys::Promise {
+        let half = self.recv.clone();
+        future_to_promise(async move {
+            let message = half.lock().await.recv().await.map_err(|e| js_error(&e))?;
+            Ok(JsMessage(message).into())
+        })
+    }
+
+    /// The next whole message; rejects with `MESSAGE_TOO_LARGE` past `maxMessageSize` bytes.
+    #[wasm_bindgen(js_name = recvAll, unchecked_return_type = "Promise<Message>")]
+    pub fn recv_all(
+        &self,
+        #[wasm_bindgen(js_name = maxMessageSize)] max_message_size: f64,
+    ) -> js_sys::Promise {
+        let half = self.recv.clone();
+        future_to_promise(async move {
+            let max = to_size(max_message_size, "maxMessageSize")?;
+            let message = half.lock().await.recv_all(max).await.map_err(|e| js_error(&e))?;
+            Ok(JsMessage(message).into())
+        })
+    }
+
+    /// The negotiated subprotocol, if any.
+    #[wasm_bindgen(getter)]
+    pub fn protocol(&self) -> Option<String> {
+        self.protocol.clone()
+    }
+
+    /// The frame size limit.
+    #[wasm_bindgen(getter, js_name = maxFrameSize)]
+    pub fn max_frame_size(&self) -> f64 {
+        self.max_frame_size as f64
+    }
+
+    /// Closes with `code` (default 1000) and `reason`; resolves once the connection closed.
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
+    pub fn close(&self, code: Option<u16>, reason: Option<String>) -> js_sys::Promise {
+        let (send, recv) = (self.send.clone(), self.recv.clone());
+        future_to_promise(async move {
+            let code = code.unwrap_or(1000);
+            send.lock().await.close(code, reason.as_deref().unwrap_or("")).await.map_err(|e| js_error(&e))?;
+            let mut recv = recv.lock().await;
+            loop {
+                match recv.recv().await {
+                    Ok(m) if m.message_type() == MessageType::Close => break,
+                    Ok(_) => {}
+                    Err(Error::Closed) => break,
+                    Err(e) => return Err(js_error(&e)),
+                }
+            }
+            Ok(JsValue::UNDEFINED)
+        })
+    }
+}
+
+/// A message from what JavaScript passed: a string, bytes, or an object with `data`, `type`
+/// and `partial` (a `Message` or a plain object).
+fn to_message(value: &JsValue, kind: Option<&str>, partial: bool) -> Result<Message, JsValue> {
+    if value.is_string() || value.is_instance_of::<Uint8Array>() {
+        return build(value, kind, partial);
+    }
+    if value.is_object() {
+        let field = |name: &str| Reflect::get(value, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED);
+        let kind = field("type").as_string();
+        let partial = field("partial").as_bool().unwrap_or(false);
+        return build(&field("data"), kind.as_deref(), partial);
+    }
+    Err(invalid_argument("a message must be a Message, a string or a Uint8Array"))
+}
+
+fn build(data: &JsValue, kind: Option<&str>, partial: bool) -> Result<Message, JsValue> {
+    let text = data.as_string();
+    let bytes = || data.dyn_ref::<Uint8Array>().map(Uint8Array::to_vec);
+    let message = match (kind, text) {
+        (None | Some("text"), Some(text)) => Message::text(text),
+        (Some("close"), Some(reason)) => Message::close(1000, reason),
+        (None | Some("binary"), None) => {
+            Message::binary(bytes().ok_or_else(|| invalid_argument("binary data must be a Uint8Array"))?)
+        }
+        (Some("ping"), None) => {
+            Message::ping(bytes().ok_or_else(|| invalid_argument("ping data must be a Uint8Array"))?)
+        }
+        (Some("pong"), None) => {
+            Message::pong(bytes().ok_or_else(|| invalid_argument("pong data must be a Uint8Array"))?)
+        }
+        (Some(kind), _) => {
+            return Err(invalid_argument(&format!("data does not fit a message of type {kind:?}")));
+        }
+    };
+    Ok(message.with_partial(partial))
+}
+
+/// `ConnectOptions` from a JavaScript object; unknown keys are refused, not ignored.
+fn connect_options(value: &JsValue) -> Result<ConnectOptions, JsValue> {
+    let mut options = ConnectOptions::new();
+    if value.is_undefined() || value.is_null() {
+        return Ok(options);
+    }
+    let object: &Object = value.dyn_ref().ok_or_else(|| invalid_argument("options must be an object"))?;
+    for key in Object::keys(object).iter().filter_map(|k| k.as_string()) {
+        let field = Reflect::get(value, &JsValue::from_str(&key))?;
+        options = match key.as_str() {
+            "protocol" => match field.as_string() {
+                Some(list) => options.protocol(&list),
+                None => options.protocols(js_sys::Array::from(&field).iter().filter_map(|p| p.as_string())),
+            },
+            "timeout" => options
+                .timeout(Duration::from_millis(to_size(field.as_f64().unwrap_or(-1.0), "timeout")? as u64)),
+            "maxFrameSize" => {
+                options.max_frame_size(to_size(field.as_f64().unwrap_or(-1.0), "maxFrameSize")?)
+            }
+            "params" => {
+                let params: &Object =
+                    field.dyn_ref().ok_or_else(|| invalid_argument("params must be an object"))?;
+                Object::entries(params).iter().fold(options, |options, entry| {
+                    let entry = js_sys::Array::from(&entry);
+                    options.param(
+                        entry.get(0).as_string().unwrap_or_default(),
+                        entry.get(1).as_string().unwrap_or_default(),
+                    )
+                })
+            }
+            other => return Err(invalid_argument(&format!("unknown option {other:?}"))),
+        };
+    }
+    Ok(options)
+}
+
+fn to_size(value: f64, what: &str) -> Result<usize, JsValue> {
+    if value.is_finite() && value >= 0.0 && value.fract() == 0.0 {
+        Ok(value as usize)
+    } else {
+        Err(invalid_argument(&format!("{what} must be a whole number of at least 0")))
+    }
+}
+
+fn named_error(message: &str, name: &str, code: &str) -> js_sys::Error {
+    let error = js_sys::Error::new(message);
+    error.set_name(name);
+    let _ = Reflect::set(&error, &JsValue::from_str("code"), &JsValue::from_str(code));
+    error
+}
+
+fn invalid_argument(message: &str) -> JsValue {
+    named_error(message, "TypeError", "INVALID_ARGUMENT").into()
+}
+
+/// An `Error` with a stable `name` and `code` per kind (and `closeCode`, `status` when known).
+fn js_error(error: &Error) -> JsValue {
+    let (name, code) = match error {
+        Error::Closed => ("ClosedError", "CLOSED"),
+        Error::FrameTooLarge { .. } => ("FrameTooLargeError", "FRAME_TOO_LARGE"),
+        Error::MessageTooLarge { .. } => ("MessageTooLargeError", "MESSAGE_TOO_LARGE"),
+        Error::TooManyFragments { .. } => ("TooManyFragmentsError", "TOO_MANY_FRAGMENTS"),
+        Error::Protocol { .. } => ("ProtocolError", "PROTOCOL"),
+        Error::InvalidUtf8 => ("InvalidUtf8Error", "INVALID_UTF8"),
+        Error::InvalidMessage(_) => ("InvalidMessageError", "INVALID_MESSAGE"),
+        Error::Handshake { .. } => ("HandshakeError", "HANDSHAKE"),
+        Error::InvalidUrl(_) => ("InvalidUrlError", "INVALID_URL"),
+        Error::Timeout => ("TimeoutError", "TIMEOUT"),
+        Error::Tls(_) => ("TlsError", "TLS"),
+        Error::Io(_) => ("IoError", "IO"),
+        Error::Unsupported(_) => ("UnsupportedError", "UNSUPPORTED"),
+    };
+    let js = named_error(&error.to_string(), name, code);
+    if let Some(close_code) = error.close_code() {
+        let _ = Reflect::set(&js, &JsValue::from_str("closeCode"), &JsValue::from(close_code.0));
+    }
+    if let Error::Handshake { status: Some(status), .. } = error {
+        let _ = Reflect::set(&js, &JsValue::from_str("status"), &JsValue::from(*status));
+    }
+    js.into()
+}
