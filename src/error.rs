@@ -109,7 +109,9 @@ impl Error {
         match self {
             Self::Protocol { code, .. } => Some(*code),
             Self::InvalidUtf8 => Some(CloseCode::INVALID_PAYLOAD),
-            Self::FrameTooLarge { .. } | Self::MessageTooLarge { .. } => Some(CloseCode::MESSAGE_TOO_BIG),
+            Self::FrameTooLarge { .. } | Self::MessageTooLarge { .. } | Self::TooManyFragments { .. } => {
+                Some(CloseCode::MESSAGE_TOO_BIG)
+            }
             _ => None,
         }
     }

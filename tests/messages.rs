@@ -365,3 +365,18 @@ async fn both_sides_sending_bulk_with_pings_never_deadlock() {
     let (a, b) = timeout(Duration::from_secs(30), both).await.expect("deadlocked");
     let _sockets = (a.unwrap(), b.unwrap());
 }
+
+#[tokio::test]
+async fn control_frames_pass_whatever_the_frame_limit() {
+    // A frame limit below 125 bytes still lets pings and a close with a reason through:
+    // control frames have their own cap.
+    let (mut client, mut server) =
+        pair(ServerOptions::new().max_frame_size(3), ConnectOptions::new().max_frame_size(3)).await;
+    client.send(Message::ping(vec![9u8; 100])).await.unwrap();
+    assert_eq!(recv(&mut server).await.unwrap(), Message::ping(vec![9u8; 100]));
+    assert_eq!(recv(&mut client).await.unwrap(), Message::pong(vec![9u8; 100]));
+    let closing = tokio::spawn(async move { recv(&mut server).await });
+    timeout(LIMIT, client.close(1000, "a reason longer than three bytes")).await.unwrap().unwrap();
+    let close = closing.await.unwrap().unwrap();
+    assert_eq!(close.as_text(), Some("a reason longer than three bytes"));
+}

@@ -23,17 +23,17 @@ pub(crate) struct Reader {
     io: ReadHalf<BoxedTransport>,
     buf: BytesMut,
     decoder: Decoder,
-    /// A decoded message not yet returned, and the answer it needs first; both survive a
-    /// cancelled `recv`, so nothing is lost to a timeout.
+    /// A decoded message not yet returned, and the peer's close still to be answered; both
+    /// survive a cancelled `recv`, so nothing is lost to a timeout.
     ready: Option<Message>,
-    reply: Option<Message>,
+    close_answer: Option<Message>,
     /// Nothing more will be read: the close handshake ended or the connection failed.
     done: bool,
 }
 
 impl Reader {
     pub(crate) fn new(io: ReadHalf<BoxedTransport>, buf: BytesMut, decoder: Decoder) -> Self {
-        Self { io, buf, decoder, ready: None, reply: None, done: false }
+        Self { io, buf, decoder, ready: None, close_answer: None, done: false }
     }
 
     pub(crate) fn max_frame_size(&self) -> usize {
@@ -54,13 +54,9 @@ impl Reader {
         fail_limit: Duration,
     ) -> Result<Message> {
         loop {
-            if let Some(reply) = &self.reply {
-                let answered = match reply.message_type() {
-                    MessageType::Close => outbox.answer_close(reply).await,
-                    _ => outbox.answer_ping(reply.clone()).await,
-                };
-                self.reply = None;
-                // A pong that cannot go out because we already sent our close is no loss.
+            if let Some(close) = &self.close_answer {
+                let answered = outbox.answer_close(close).await;
+                self.close_answer = None;
                 match answered {
                     Ok(()) | Err(Error::Closed) => {}
                     Err(e) => {
@@ -77,20 +73,37 @@ impl Reader {
             }
             match self.decoder.decode(&mut self.buf, budget) {
                 Ok(Some(message)) => {
-                    self.reply = match message.message_type() {
-                        MessageType::Ping if auto_pong => Some(Message::pong(message.clone().into_data())),
+                    match message.message_type() {
+                        MessageType::Ping if auto_pong => {
+                            outbox.answer_ping(Message::pong(message.clone().into_data()))
+                        }
                         MessageType::Close => {
                             self.done = true;
-                            Some(message.clone())
+                            self.close_answer = Some(message.clone());
                         }
-                        _ => None,
-                    };
+                        _ => {}
+                    }
                     self.ready = Some(message);
                 }
                 Ok(None) => {
                     let wanted = self.decoder.bytes_wanted(self.buf.len());
                     self.buf.reserve(wanted.clamp(READ_CHUNK, MAX_RESERVE));
-                    if self.io.read_buf(&mut self.buf).await? == 0 {
+                    let read = self.io.read_buf(&mut self.buf);
+                    // While waiting for input, also write a pong the transport could not take
+                    // before, so it goes out as soon as the peer reads again.
+                    let read = if outbox.has_backlog() {
+                        tokio::select! {
+                            biased;
+                            read = read => read?,
+                            flushed = outbox.flush_backlog() => {
+                                flushed?;
+                                continue;
+                            }
+                        }
+                    } else {
+                        read.await?
+                    };
+                    if read == 0 {
                         self.done = true;
                         return Err(std::io::Error::new(
                             std::io::ErrorKind::UnexpectedEof,

@@ -5,6 +5,7 @@
 //! between the halves and keeps the receiving side from waiting on a busy sender for pongs.
 
 use std::io::IoSlice;
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use bytes::{Buf, Bytes, BytesMut};
@@ -15,48 +16,81 @@ use super::transport::BoxedTransport;
 use crate::proto::{Encoder, MAX_CLOSE_REASON, WriteState};
 use crate::{Error, Message, Result};
 
-/// The writer both halves share, and a pong waiting for it.
+/// The writer both halves share, and what waits for it.
 pub(crate) struct Outbox {
     writer: Mutex<Writer>,
-    /// The answer to the latest ping, when the writer was busy as it arrived. RFC 6455 §5.5.3
-    /// allows answering only the most recent ping, so a ping flood holds one pong, no more.
-    deferred_pong: std::sync::Mutex<Option<Message>>,
+    backlog: std::sync::Mutex<Backlog>,
+}
+
+/// What the receiving side could not write at once. One lock covers both fields, so a pong
+/// set aside is never forgotten by a sender clearing the flag.
+#[derive(Default)]
+struct Backlog {
+    /// The answer to the latest ping not yet written. RFC 6455 §5.5.3 allows answering only
+    /// the most recent ping, so a ping flood holds one pong, no more.
+    pong: Option<Message>,
+    /// Buffered bytes or a pong may be waiting for the transport.
+    waiting: bool,
 }
 
 impl Outbox {
     pub(crate) fn new(writer: Writer) -> Self {
-        Self { writer: Mutex::new(writer), deferred_pong: std::sync::Mutex::new(None) }
+        Self { writer: Mutex::new(writer), backlog: std::sync::Mutex::default() }
     }
 
-    /// Sends one frame, then a pong deferred meanwhile.
+    fn backlog(&self) -> std::sync::MutexGuard<'_, Backlog> {
+        self.backlog.lock().expect("not poisoned")
+    }
+
+    /// Sends one frame, then whatever the receiving side left waiting.
     pub(crate) async fn send(&self, message: &Message) -> Result<()> {
         let mut writer = self.writer.lock().await;
         writer.send(message).await?;
-        self.send_deferred_pong(&mut writer).await
+        self.write_backlog(&mut writer).await
     }
 
-    /// Answers a ping: at once if the writer is free, else after the frame it is busy with.
-    /// Never waits for another task's send, so reading goes on while the sender is blocked.
-    pub(crate) async fn answer_ping(&self, pong: Message) -> Result<()> {
+    /// Answers a ping without ever waiting: the pong goes out now if the writer is free and
+    /// the transport takes it at once; otherwise it waits (a newer one replacing it) for the
+    /// next send, or for the receiving side to find the transport writable again.
+    pub(crate) fn answer_ping(&self, pong: Message) {
+        {
+            let mut backlog = self.backlog();
+            backlog.pong = Some(pong);
+            backlog.waiting = true;
+        }
         if let Ok(mut writer) = self.writer.try_lock() {
-            // This pong answers a later ping than any deferred one, which it replaces.
-            self.deferred_pong.lock().expect("not poisoned").take();
-            return writer.send(&pong).await;
-        }
-        *self.deferred_pong.lock().expect("not poisoned") = Some(pong);
-        // The sender may have finished between the two looks; then no one else would send it.
-        match self.writer.try_lock() {
-            Ok(mut writer) => self.send_deferred_pong(&mut writer).await,
-            Err(_) => Ok(()),
+            // A failed write shows up again on the next read or send.
+            let _ = poll_once(self.write_backlog(&mut writer));
         }
     }
 
-    async fn send_deferred_pong(&self, writer: &mut Writer) -> Result<()> {
-        let pong = self.deferred_pong.lock().expect("not poisoned").take();
-        match pong {
-            Some(pong) => writer.send(&pong).await,
-            None => Ok(()),
+    /// Whether something waits to be written (see [`flush_backlog`](Self::flush_backlog)).
+    pub(crate) fn has_backlog(&self) -> bool {
+        self.backlog().waiting
+    }
+
+    /// Writes what waits, once the writer is free and the transport takes it. Cancel-safe.
+    pub(crate) async fn flush_backlog(&self) -> Result<()> {
+        let mut writer = self.writer.lock().await;
+        self.write_backlog(&mut writer).await
+    }
+
+    async fn write_backlog(&self, writer: &mut Writer) -> Result<()> {
+        writer.flush().await?;
+        let pong = self.backlog().pong.take();
+        if let Some(pong) = pong {
+            match writer.enqueue(&pong) {
+                // After our close, no pong may follow; it is no loss.
+                Ok(()) | Err(Error::Closed) => {}
+                Err(e) => return Err(e),
+            }
+            writer.flush().await?;
         }
+        let mut backlog = self.backlog();
+        if backlog.pong.is_none() {
+            backlog.waiting = false;
+        }
+        Ok(())
     }
 
     /// See [`Writer::answer_close`].
@@ -72,6 +106,16 @@ impl Outbox {
     /// Shuts the write side down.
     pub(crate) async fn shutdown(&self) -> Result<()> {
         self.writer.lock().await.shutdown().await
+    }
+}
+
+/// Polls `future` once: its output if it is ready at once, `None` (and the future dropped)
+/// if it would wait. Only for cancel-safe futures.
+fn poll_once<F: Future>(future: F) -> Option<F::Output> {
+    let mut future = std::pin::pin!(future);
+    match future.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(output) => Some(output),
+        Poll::Pending => None,
     }
 }
 
@@ -91,23 +135,32 @@ impl Writer {
 
     /// Sends one frame and waits until the transport has taken all of it.
     pub(crate) async fn send(&mut self, message: &Message) -> Result<()> {
+        self.flush().await?;
+        self.enqueue(message)?;
+        self.flush().await
+    }
+
+    /// Encodes a frame behind the buffered bytes; a large payload still waiting must be
+    /// written first (callers flush before).
+    fn enqueue(&mut self, message: &Message) -> Result<()> {
         if self.shut_down {
             return Err(Error::Closed);
         }
-        self.flush().await?;
+        debug_assert!(self.payload.is_none(), "frames go behind a large payload only after it");
         self.payload = self.encoder.encode(message, &mut self.out)?;
-        self.flush().await
+        Ok(())
     }
 
     /// Answers the peer's close frame: echoes its code unless our own close went out first,
     /// then shuts the stream down, ending the close handshake.
     pub(crate) async fn answer_close(&mut self, received: &Message) -> Result<()> {
+        self.flush().await?;
         if self.encoder.state() != WriteState::CloseSent {
             let echo = match received.close_code() {
                 Some(code) => Message::close(code, ""),
                 None => Message::close_without_code(),
             };
-            self.payload = self.encoder.encode(&echo, &mut self.out)?;
+            self.enqueue(&echo)?;
         }
         self.flush().await?;
         self.shutdown().await
@@ -116,13 +169,12 @@ impl Writer {
     /// Fails the connection after `error`: a close frame with its code, if ours has not gone
     /// out yet, then shutdown. The caller bounds it in time: a hostile peer may not read.
     async fn fail(&mut self, error: &Error) {
+        let flushed = self.flush().await.is_ok();
         if let Some(code) = error.close_code()
+            && flushed
             && self.encoder.state() != WriteState::CloseSent
         {
-            let close = Message::close(code, truncate(&error.to_string(), MAX_CLOSE_REASON));
-            if let Ok(payload) = self.encoder.encode(&close, &mut self.out) {
-                self.payload = payload;
-            }
+            let _ = self.enqueue(&Message::close(code, truncate(&error.to_string(), MAX_CLOSE_REASON)));
         }
         // Marked first: if the deadline cuts the flush short, nothing else may be sent.
         let _ = self.flush().await;

@@ -116,7 +116,8 @@ impl Decoder {
             (Role::Client, Some(_)) => return Err(Error::protocol("masked frame from a server")),
             _ => {}
         }
-        if header.payload_len > self.max_frame_size as u64 {
+        // Control frames are capped at 125 bytes by the header rules, whatever the limit.
+        if !header.opcode.is_control() && header.payload_len > self.max_frame_size as u64 {
             return Err(Error::FrameTooLarge { size: header.payload_len, max: self.max_frame_size });
         }
         let kind = match (header.opcode, self.state) {

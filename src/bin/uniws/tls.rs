@@ -1,0 +1,54 @@
+//! TLS settings from PEM files: the server's certificate chain and key (`serve --cert
+//! --key`) and a client's extra trusted CA (`connect --ca`), both with rustls' ring provider.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::{ClientConfig, RootCertStore, ServerConfig};
+
+use crate::failure::{Context, Failure};
+
+fn provider() -> Arc<rustls::crypto::CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+/// Every certificate in the PEM file at `path`; at least one.
+fn certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, Failure> {
+    let reading = || format!("cannot read certificates from {}", path.display());
+    let certificates: Vec<_> =
+        CertificateDer::pem_file_iter(path).context(reading)?.collect::<Result<_, _>>().context(reading)?;
+    if certificates.is_empty() {
+        return Err(Failure::new(format!("no PEM certificate in {}", path.display())));
+    }
+    Ok(certificates)
+}
+
+/// A server configuration presenting the chain in `cert` with the private key in `key`.
+pub fn server_config(cert: &Path, key: &Path) -> Result<Arc<ServerConfig>, Failure> {
+    let chain = certificates(cert)?;
+    let key_der = PrivateKeyDer::from_pem_file(key)
+        .context(|| format!("cannot read a private key from {}", key.display()))?;
+    let config = ServerConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()
+        .context(|| "cannot set up TLS")?
+        .with_no_client_auth()
+        .with_single_cert(chain, key_der)
+        .context(|| format!("cannot use {} with {}", cert.display(), key.display()))?;
+    Ok(Arc::new(config))
+}
+
+/// A client configuration trusting the Mozilla roots and the certificates in `ca`.
+pub fn client_config(ca: &Path) -> Result<Arc<ClientConfig>, Failure> {
+    let mut roots = RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
+    for certificate in certificates(ca)? {
+        roots.add(certificate).context(|| format!("cannot trust {}", ca.display()))?;
+    }
+    let config = ClientConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()
+        .context(|| "cannot set up TLS")?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(Arc::new(config))
+}
