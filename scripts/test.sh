@@ -16,13 +16,19 @@ step "rustfmt and clippy"
 rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt
 rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy
 cargo fmt --all -- --check
-cargo clippy --all-targets --locked -- -D warnings
+cargo clippy --all-targets --features cli --locked -- -D warnings
 
-step "unit, integration and doc tests"
-cargo test --locked -- --test-threads=2
+step "unit, integration and doc tests (the uniws command's included)"
+cargo test --locked --features cli -- --test-threads=2
 
 step "browser backend: wasm32 build, clippy, wasm-bindgen-test in headless Chromium"
 ./scripts/test-browser.sh
+
+step "npm package, TypeScript declarations and the demo in headless Chromium"
+./scripts/test-npm.sh
+
+step "load: 10,000 concurrent connections (scripts/load.sh)"
+./scripts/load.sh
 
 step "Autobahn|Testsuite, both modes (scripts/autobahn.sh)"
 ./scripts/autobahn.sh

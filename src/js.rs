@@ -52,7 +52,18 @@ export type Sendable = Message | string | Uint8Array;
 
 /// A message: data (a string for text and close, bytes otherwise), type and partial flag.
 #[wasm_bindgen(js_name = Message)]
-pub struct JsMessage(Message);
+pub struct JsMessage {
+    message: Message,
+    /// `data` as JavaScript sees it, made once: a loop over `message.data[i]` must not copy
+    /// the payload out of wasm memory at every step.
+    data: std::cell::OnceCell<JsValue>,
+}
+
+impl From<Message> for JsMessage {
+    fn from(message: Message) -> Self {
+        Self { message, data: std::cell::OnceCell::new() }
+    }
+}
 
 #[wasm_bindgen(js_class = Message)]
 impl JsMessage {
@@ -63,35 +74,36 @@ impl JsMessage {
         #[wasm_bindgen(js_name = "type", unchecked_optional_param_type = "MessageType")] kind: Option<String>,
         #[wasm_bindgen(unchecked_optional_param_type = "boolean")] partial: Option<bool>,
     ) -> Result<JsMessage, JsValue> {
-        let message = to_message(&data, kind.as_deref(), partial.unwrap_or(false))?;
-        Ok(Self(message))
+        Ok(to_message(&data, kind.as_deref(), partial.unwrap_or(false))?.into())
     }
 
     /// The payload: a string for text and close messages, a `Uint8Array` otherwise.
     #[wasm_bindgen(getter, unchecked_return_type = "string | Uint8Array")]
     pub fn data(&self) -> JsValue {
-        match self.0.as_text() {
-            Some(text) => JsValue::from_str(text),
-            None => Uint8Array::from(self.0.data()).into(),
-        }
+        self.data
+            .get_or_init(|| match self.message.as_text() {
+                Some(text) => JsValue::from_str(text),
+                None => Uint8Array::from(self.message.data()).into(),
+            })
+            .clone()
     }
 
     /// The message's type.
     #[wasm_bindgen(getter, js_name = "type", unchecked_return_type = "MessageType")]
     pub fn kind(&self) -> String {
-        self.0.message_type().to_string()
+        self.message.message_type().to_string()
     }
 
     /// Whether more of this message follows.
     #[wasm_bindgen(getter)]
     pub fn partial(&self) -> bool {
-        self.0.is_partial()
+        self.message.is_partial()
     }
 
     /// The close code of a close message.
     #[wasm_bindgen(getter, js_name = closeCode)]
     pub fn close_code(&self) -> Option<u16> {
-        self.0.close_code().map(|code| code.0)
+        self.message.close_code().map(|code| code.0)
     }
 }
 
@@ -107,7 +119,9 @@ pub struct JsWebSocket {
 #[wasm_bindgen(js_class = WebSocket)]
 impl JsWebSocket {
     /// Opens a connection; rejects with a `UniwsError` if it cannot.
-    #[wasm_bindgen(unchecked_return_type = "Promise<WebSocket>")]
+    // The declarations name this class `WebSocket2` inside (exported as `WebSocket`), so
+    // that the browser's own `WebSocket` stays reachable; the tsc test checks it.
+    #[wasm_bindgen(unchecked_return_type = "Promise<WebSocket2>")]
     pub fn connect(
         url: String,
         #[wasm_bindgen(unchecked_optional_param_type = "ConnectOptions")] options: JsValue,
@@ -162,7 +176,7 @@ impl JsWebSocket {
         let half = self.recv.clone();
         future_to_promise(async move {
             let message = half.lock().await.recv().await.map_err(|e| js_error(&e))?;
-            Ok(JsMessage(message).into())
+            Ok(JsMessage::from(message).into())
         })
     }
 
@@ -176,7 +190,7 @@ impl JsWebSocket {
         future_to_promise(async move {
             let max = to_size(max_message_size, "maxMessageSize")?;
             let message = half.lock().await.recv_all(max).await.map_err(|e| js_error(&e))?;
-            Ok(JsMessage(message).into())
+            Ok(JsMessage::from(message).into())
         })
     }
 

@@ -130,6 +130,9 @@ pub fn parse_response(buf: &[u8], max_head: usize) -> Result<Option<Response>, E
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut response = httparse::Response::new(&mut headers);
     match response.parse(buf) {
+        Ok(httparse::Status::Complete(head_len)) if head_len > max_head => {
+            Err(Error::handshake(None, "response head too large"))
+        }
         Ok(httparse::Status::Complete(head_len)) => Ok(Some(Response {
             status: response.code.unwrap_or(0),
             reason: response.reason.unwrap_or("").to_owned(),

@@ -1,0 +1,247 @@
+#!/usr/bin/env python3
+"""Writes the fuzz seed corpus, fuzz/corpus/<target>/<name>, in each target's input layout
+(see fuzz/src/checks/*.rs): valid frames of each opcode masked and unmasked, fragmented text
+with split characters, close frames, upgrade requests and 101 answers, edge UTF-8, and some
+inputs each check must refuse. Deterministic; rerun after changing a layout:
+    python3 fuzz/gen_seeds.py
+"""
+import os
+import shutil
+import struct
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus")
+KEY = bytes([0x37, 0xFA, 0x21, 0x3D])
+
+
+def frame(opcode, payload=b"", fin=True, mask=None, rsv=0, length=None):
+    """One frame; `length` overrides the announced payload length."""
+    n = len(payload) if length is None else length
+    b0 = (0x80 if fin else 0) | rsv << 4 | opcode
+    mbit = 0x80 if mask else 0
+    if n < 126:
+        head = bytes([b0, mbit | n])
+    elif n <= 0xFFFF:
+        head = bytes([b0, mbit | 126]) + struct.pack(">H", n)
+    else:
+        head = bytes([b0, mbit | 127]) + struct.pack(">Q", n)
+    if mask:
+        head += mask
+        payload = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+    return head + payload
+
+
+def close(code, reason=b""):
+    return struct.pack(">H", code) + reason
+
+
+def decoder_input(stream, server=False, max_index=0, budget_index=0, pattern=()):
+    """Config byte (role, max_frame_size, budget), chunk pattern, stream."""
+    config = (1 if server else 0) | max_index << 1 | budget_index << 4
+    return bytes([config, len(pattern)]) + bytes(pattern) + stream
+
+
+def decoder_seeds():
+    text = "aé€𝄞z".encode()  # 1-, 2-, 3- and 4-byte characters
+    seeds = {}
+    for server in (False, True):
+        m = KEY if server else None
+        side = "masked" if server else "unmasked"
+        streams = {
+            "text": frame(1, b"Hello", mask=m),
+            "binary": frame(2, bytes(range(256)), mask=m),  # 16-bit length
+            "ping": frame(9, b"ping", mask=m),
+            "pong_empty": frame(10, b"", mask=m),
+            "close_reason": frame(8, close(1000, "bye ✓".encode()), mask=m),
+            "close_empty": frame(8, b"", mask=m),
+            "close_then_more": frame(8, close(1001), mask=m) + frame(1, b"late", mask=m),
+            # Fragments cut inside the 2-, 3- and 4-byte characters, a ping in between.
+            "fragmented_text": frame(1, text[:2], fin=False, mask=m)
+            + frame(0, text[2:5], fin=False, mask=m)
+            + frame(9, b"mid", mask=m)
+            + frame(0, text[5:8], fin=False, mask=m)
+            + frame(0, b"", fin=False, mask=m)
+            + frame(0, text[8:], mask=m),
+            "fragmented_binary": frame(2, b"\x00\x01", fin=False, mask=m)
+            + frame(0, b"\x02", fin=False, mask=m)
+            + frame(10, b"", mask=m)
+            + frame(0, b"\x03\x04", mask=m),
+            "many": frame(1, b"one", mask=m)
+            + frame(2, b"\xff\xfe", mask=m)
+            + frame(9, b"", mask=m)
+            + frame(1, "κόσμε".encode(), mask=m)
+            + frame(8, close(4000, b"app"), mask=m),
+        }
+        for name, stream in streams.items():
+            seeds[f"{name}_{side}"] = decoder_input(stream, server)
+        # The same streams byte by byte and in odd chunks.
+        seeds[f"fragmented_text_{side}_bytewise"] = decoder_input(streams["fragmented_text"], server, pattern=[1])
+        seeds[f"many_{side}_chunks"] = decoder_input(streams["many"], server, pattern=[3, 0, 7, 2])
+    seeds["binary_64bit_length"] = decoder_input(frame(2, bytes(65536)))
+    # Violations, each with its close code in the name.
+    bad = {
+        "rsv1_1002": frame(1, b"x", rsv=4),
+        "reserved_opcode_1002": frame(3, b""),
+        "masked_from_server_1002": frame(1, b"x", mask=KEY),
+        "fragmented_ping_1002": frame(9, b"", fin=False),
+        "long_ping_1002": frame(9, bytes(126)),
+        "non_minimal_length_1002": bytes([0x82, 126, 0, 5]) + bytes(5),
+        "continuation_first_1002": frame(0, b"x"),
+        "text_inside_fragment_1002": frame(1, b"a", fin=False) + frame(1, b"b"),
+        "close_one_byte_1002": frame(8, b"\x03"),
+        "close_code_1005_1002": frame(8, close(1005)),
+        "close_reason_utf8_1007": frame(8, close(1000, b"\xff")),
+        "text_invalid_1007": frame(1, b"ok\xed\xa0\x80"),
+        "text_truncated_1007": frame(1, b"\xe2\x82"),
+        "text_split_bad_1007": frame(1, b"\xf0\x9f", fin=False) + frame(0, b"\x41"),
+        "text_fail_fast_incomplete_frame_1007": frame(1, b"\xc0" + bytes(50))[:10],
+    }
+    for name, stream in bad.items():
+        seeds[name] = decoder_input(stream)
+    seeds["unmasked_to_server_1002"] = decoder_input(frame(1, b"x"), server=True)
+    seeds["over_max_frame_1009"] = decoder_input(frame(2, bytes(126)), max_index=3)
+    seeds["over_budget_1009"] = decoder_input(frame(1, b"x" * 200), budget_index=4)
+    seeds["ping_over_small_max_1009"] = decoder_input(frame(9, b"abc"), max_index=2)
+    return seeds
+
+
+def roundtrip_input(max_index, *messages):
+    return bytes([max_index]) + b"".join(messages)
+
+
+def msg(kind, length_index, partial=False, seed=b"", code_byte=None):
+    """kind: 0 text, 1 binary, 2 ping, 3 pong, 4 close with code, 5 close without."""
+    tag = kind | (8 if partial else 0) | length_index << 4
+    out = bytes([tag])
+    if kind == 4:
+        out += bytes([code_byte])
+    # 16 seed bytes exactly, so the next tag is where the reader expects it.
+    return out + (seed * 16)[:16] if seed else out + bytes(16)
+
+
+def roundtrip_seeds():
+    return {
+        "each_type": roundtrip_input(
+            0,
+            msg(0, 3, seed=b"hello"),
+            msg(1, 4, seed=b"\x00\xff"),
+            msg(2, 8, seed=b"p"),
+            msg(3, 0),
+            msg(4, 2, seed=b"bye", code_byte=0),
+        ),
+        "fragmented_text_and_ping": roundtrip_input(
+            0,
+            msg(0, 4, partial=True, seed="é€𝄞".encode()),
+            msg(2, 1, seed=b"!"),
+            msg(0, 5, partial=True, seed="κόσμε".encode()),
+            msg(0, 2, seed=b"z"),
+        ),
+        "large_server_payload": roundtrip_input(0, msg(1, 13, seed=b"big"), msg(0, 12, seed=b"t")),
+        "64bit_length": roundtrip_input(7, msg(1, 15, seed=b"\x01")),
+        "refused_then_accepted": roundtrip_input(
+            3,
+            msg(2, 9),  # 126-byte ping: refused
+            msg(1, 5),  # over max_frame_size 16: refused
+            msg(1, 4, partial=True),
+            msg(0, 1),  # text while binary is open: refused
+            msg(1, 1),
+            msg(4, 2, code_byte=5),  # 1005 may not be sent: refused
+            msg(5, 0),
+            msg(0, 1),  # after close: refused
+        ),
+        # Code byte 200 (16 or more): the code is the next two bytes, 4000.
+        "close_raw_code": roundtrip_input(0, bytes([4 | 6 << 4, 200, 0x0F, 0xA0]) + b"r" * 16),
+    }
+
+
+REQUEST = (
+    b"GET /chat?x=1 HTTP/1.1\r\nHost: server.example.com\r\nUpgrade: websocket\r\n"
+    b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+    b"Sec-WebSocket-Version: 13\r\n"
+)
+
+
+def handshake_request_seeds():
+    ok = REQUEST + b"\r\n"
+    return {
+        "valid": b"\x00" + ok,
+        "valid_with_frames_after": b"\x00" + ok + frame(1, b"hi", mask=KEY),
+        "protocols": b"\x00" + REQUEST + b"Sec-WebSocket-Protocol: chat, superchat\r\nOrigin: http://x\r\n\r\n",
+        "lowercase_and_tokens": b"\x00" + ok.replace(b"Upgrade: websocket", b"upgrade: WebSocket, h2c")
+        .replace(b"Connection: Upgrade", b"connection: keep-alive, upgrade"),
+        "lf_only": b"\x00" + ok.replace(b"\r\n", b"\n"),
+        "incomplete": b"\x00" + REQUEST,
+        "too_large_431": b"\x04" + ok,
+        "post_405": b"\x00" + ok.replace(b"GET", b"POST", 1),
+        "version_426": b"\x00" + ok.replace(b"Version: 13", b"Version: 8"),
+        "bad_key_400": b"\x00" + ok.replace(b"dGhlIHNhbXBsZSBub25jZQ==", b"short"),
+        "two_keys_400": b"\x00" + REQUEST + b"Sec-WebSocket-Key: AAAAAAAAAAAAAAAAAAAAAA==\r\n\r\n",
+        "http10_400": b"\x00" + ok.replace(b"HTTP/1.1", b"HTTP/1.0"),
+        "garbage_400": b"\x00\x01\x02 GET\r\n\r\n",
+    }
+
+
+RESPONSE = (
+    b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+    b"Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"
+)
+
+
+def handshake_response_seeds():
+    ok = RESPONSE + b"\r\n"
+    return {
+        "valid": b"\x00" + ok,
+        "valid_with_frames_after": b"\x00" + ok + frame(1, b"hi"),
+        "protocol_chat": b"\x00" + RESPONSE + b"Sec-WebSocket-Protocol: chat\r\n\r\n",
+        "protocol_not_offered": b"\x00" + RESPONSE + b"Sec-WebSocket-Protocol: other\r\n\r\n",
+        "two_protocols": b"\x00" + RESPONSE + b"Sec-WebSocket-Protocol: chat, superchat\r\n\r\n",
+        "extension": b"\x00" + RESPONSE + b"Sec-WebSocket-Extensions: permessage-deflate\r\n\r\n",
+        "wrong_accept": b"\x00" + ok.replace(b"s3pP", b"AAAA"),
+        "lowercase_lf_only": b"\x00"
+        + ok.replace(b"\r\n", b"\n")
+        .replace(b"Upgrade: websocket", b"upgrade:   WebSocket ")
+        .replace(b"Connection: Upgrade", b"connection: keep-alive, upgrade")
+        .replace(b"Sec-WebSocket-Accept", b"sec-websocket-accept"),
+        "status_200": b"\x00" + ok.replace(b"101 Switching Protocols", b"200 OK"),
+        "incomplete": b"\x00" + RESPONSE,
+        "small_max_head": b"\x05" + ok,
+        "garbage": b"\x00HTTP/9 x\r\n\r\n",
+    }
+
+
+def utf8_seeds():
+    mixed = "aé€𝄞z κόσμε".encode()
+    return {
+        "mixed": b"\x00" + mixed,
+        "mixed_split_in_characters": bytes([4, 2, 4, 5, 9]) + mixed,
+        "edges": b"\x00" + "\u0080\u07ff\u0800\uffff\U00010000\U0010ffff".encode(),
+        "surrogate": bytes([1, 2]) + b"ab\xed\xa0\x80",
+        "overlong": bytes([1, 1]) + b"\xc0\xaf",
+        "above_max": bytes([2, 1, 2]) + b"\xf4\x90\x80\x80",
+        "bad_continuation_after_split": bytes([1, 1]) + b"\xe2\x28\xa1",
+        "truncated_end": bytes([1, 2]) + b"a\xf0\x9f\x98",
+        "lone_continuation": b"\x00\x80",
+        "ff": b"\x00ok\xff",
+        "empty": b"\x00",
+    }
+
+
+def main():
+    targets = {
+        "decoder": decoder_seeds(),
+        "roundtrip": roundtrip_seeds(),
+        "handshake_request": handshake_request_seeds(),
+        "handshake_response": handshake_response_seeds(),
+        "utf8": utf8_seeds(),
+    }
+    for target, seeds in targets.items():
+        folder = os.path.join(ROOT, target)
+        shutil.rmtree(folder, ignore_errors=True)
+        os.makedirs(folder)
+        for name, data in seeds.items():
+            with open(os.path.join(folder, name), "wb") as f:
+                f.write(data)
+        print(f"{target}: {len(seeds)} seeds")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,170 @@
+// The packed npm tarball, installed into an empty folder and used from a page with no
+// bundler (an import map names the package) in headless Chromium, against the native
+// examples/test_server on 127.0.0.1; and the package's TypeScript declarations checked by
+// `tsc --noEmit --strict` on a small TypeScript user.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, writeFileSync, readdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ROOT, freePort, start, serveDir, launchChromium } from "./harness.mjs";
+
+let folder, server, files, browser;
+
+before(async () => {
+  folder = mkdtempSync(join(tmpdir(), "uniws-npm-"));
+  execFileSync("npm", ["pack", "--pack-destination", folder], { cwd: ROOT, stdio: "inherit" });
+  const tarball = readdirSync(folder).find((f) => f.endsWith(".tgz"));
+  writeFileSync(join(folder, "package.json"), JSON.stringify({ name: "user", private: true, type: "module" }));
+  execFileSync("npm", ["install", "--no-audit", "--no-fund", `./${tarball}`], { cwd: folder, stdio: "inherit" });
+  writeFileSync(join(folder, "index.html"), `<!doctype html><script type="importmap">
+    {"imports": {"uniws": "./node_modules/uniws/pkg/uniws.js"}}</script>
+    <script type="module">import init, * as uniws from "uniws"; await init(); window.uniws = uniws; window.ready = true;</script>`);
+  const port = await freePort();
+  const silent = await freePort();
+  server = await start(join(ROOT, "target/debug/examples/test_server"), [`127.0.0.1:${port}`, `127.0.0.1:${silent}`], port);
+  server.url = `ws://127.0.0.1:${port}`;
+  files = await serveDir(folder);
+  browser = await launchChromium();
+});
+
+after(async () => {
+  await browser?.close();
+  await files?.close();
+  await server?.stop();
+});
+
+async function page() {
+  const page = await browser.newPage();
+  await page.goto(`${files.url}/`);
+  await page.waitForFunction(() => window.ready === true);
+  return page;
+}
+
+test("round trips of text and binary, and the message model", { timeout: 60000 }, async () => {
+  const p = await page();
+  const result = await p.evaluate(async (url) => {
+    const { WebSocket, Message } = window.uniws;
+    const ws = await WebSocket.connect(url, { protocol: "chat, other", timeout: 5000 });
+    await ws.send("hello ✓");
+    const text = await ws.recv();
+    await ws.send(new Uint8Array([1, 2, 255]));
+    const binary = await ws.recv();
+    // Partial sends are buffered and leave the browser as one message.
+    await ws.send(new Message("par", "text", true));
+    await ws.send(new Message("tial"));
+    const joined = await ws.recv();
+    await ws.close(1000, "done");
+    return {
+      protocol: ws.protocol, maxFrameSize: ws.maxFrameSize,
+      text: [text.type, text.data, text.partial],
+      binary: [binary.type, Array.from(binary.data), binary.data instanceof Uint8Array],
+      joined: [joined.data, joined.partial],
+    };
+  }, server.url);
+  assert.equal(result.protocol, "chat");
+  assert.equal(result.maxFrameSize, 1 << 20);
+  assert.deepEqual(result.text, ["text", "hello ✓", false]);
+  assert.deepEqual(result.binary, ["binary", [1, 2, 255], true]);
+  assert.deepEqual(result.joined, ["partial", false]);
+  await p.close();
+});
+
+test("sendAll and recvAll of 2 MiB with 64 KiB frames", { timeout: 60000 }, async () => {
+  const p = await page();
+  const result = await p.evaluate(async (url) => {
+    const ws = await window.uniws.WebSocket.connect(url, { maxFrameSize: 65536, params: { room: "big" } });
+    const data = new Uint8Array(2 << 20).map((_, i) => i % 253);
+    await ws.sendAll(data);
+    const echo = await ws.recvAll(4 << 20);
+    // data is made once per message: reading it in a loop costs no copies.
+    const sameObject = echo.data === echo.data;
+    let same = echo.data.length === data.length;
+    for (let i = 0; same && i < data.length; i++) same = echo.data[i] === data[i];
+    let tooLarge;
+    try { await ws.send(new Uint8Array(65537)); } catch (e) { tooLarge = [e.name, e.code, e instanceof Error]; }
+    await ws.close();
+    return { length: echo.data.length, same, sameObject, tooLarge };
+  }, server.url);
+  assert.equal(result.length, 2 << 20);
+  assert.equal(result.same, true);
+  assert.equal(result.sameObject, true);
+  assert.deepEqual(result.tooLarge, ["FrameTooLargeError", "FRAME_TOO_LARGE", true]);
+  await p.close();
+});
+
+test("the server sees our close code and reason", { timeout: 60000 }, async () => {
+  const p = await page();
+  const seen = await p.evaluate(async (url) => {
+    const { WebSocket } = window.uniws;
+    const ws = await WebSocket.connect(`${url}/echo`);
+    await ws.close(4321, "from npm");
+    for (let i = 0; i < 50; i++) {
+      const report = await WebSocket.connect(`${url}/last-close`);
+      const text = (await report.recv()).data;
+      if (text) return text;
+    }
+    return "";
+  }, server.url);
+  assert.equal(seen, "4321 from npm");
+  await p.close();
+});
+
+test("errors are rejected promises with a stable name and code", { timeout: 60000 }, async () => {
+  const p = await page();
+  const errors = await p.evaluate(async ([url, closed]) => {
+    const { WebSocket } = window.uniws;
+    const describe = async (work) => {
+      try { await work(); return null; } catch (e) { return { name: e.name, code: e.code, isError: e instanceof Error, message: e.message }; }
+    };
+    return {
+      refused: await describe(() => WebSocket.connect(closed, { timeout: 5000 })),
+      badUrl: await describe(() => WebSocket.connect("ftp://example")),
+      badOption: await describe(() => WebSocket.connect(url, { headers: { a: "1" } })),
+      tooLarge: await describe(async () => {
+        const ws = await WebSocket.connect(`${url}/send?size=100000`);
+        await ws.recvAll(1000);
+      }),
+      protocolRefused: await describe(() => WebSocket.connect(url, { protocol: ["x-refuse-me"] })),
+    };
+  }, [server.url, `ws://127.0.0.1:${await freePort()}`]);
+  assert.deepEqual([errors.refused.name, errors.refused.code, errors.refused.isError], ["HandshakeError", "HANDSHAKE", true]);
+  assert.equal(errors.badUrl.code, "INVALID_URL");
+  assert.equal(errors.badOption.code, "INVALID_ARGUMENT");
+  assert.match(errors.badOption.message, /headers/);
+  assert.deepEqual([errors.tooLarge.name, errors.tooLarge.code], ["MessageTooLargeError", "MESSAGE_TOO_LARGE"]);
+  assert.equal(errors.protocolRefused.code, "HANDSHAKE");
+  await p.close();
+});
+
+test("the TypeScript declarations type a user's code, with no implicit any", { timeout: 60000 }, () => {
+  writeFileSync(join(folder, "user.ts"), `
+import init, { WebSocket, Message, type ConnectOptions, type UniwsError, type MessageType } from "uniws";
+export async function chat(url: string): Promise<string> {
+  await init();
+  const options: ConnectOptions = { protocol: ["chat"], timeout: 1000, maxFrameSize: 65536, params: { room: "a" } };
+  const ws: WebSocket = await WebSocket.connect(url, options);
+  await ws.send("hi");
+  await ws.sendAll(new Uint8Array(10));
+  await ws.send(new Message("x", "text", true));
+  const message: Message = await ws.recvAll(1 << 20);
+  const kind: MessageType = message.type;
+  const data: string | Uint8Array = message.data;
+  const protocol: string | undefined = ws.protocol;
+  const size: number = ws.maxFrameSize;
+  await ws.close(1000, "bye");
+  try { await ws.recv(); } catch (e) { const error = e as UniwsError; return error.code + kind + String(data) + protocol + size; }
+  // @ts-expect-error: a number is not a message
+  await ws.send(42);
+  // @ts-expect-error: not an option
+  await WebSocket.connect(url, { headers: {} });
+  // @ts-expect-error: not a message type
+  const wrong: MessageType = "binaryish";
+  return String(wrong);
+}
+`);
+  const tsc = join(ROOT, "node_modules/typescript/bin/tsc");
+  execFileSync(process.execPath, [tsc, "--noEmit", "--strict", "--noImplicitAny", "--target", "es2022",
+    "--module", "nodenext", "--moduleResolution", "nodenext", "--lib", "es2022,dom,esnext.disposable", "user.ts"], { cwd: folder, stdio: "inherit" });
+});
