@@ -53,7 +53,7 @@ fn handshake_request() {
 
 #[test]
 fn handshake_response() {
-    assert!(replay("handshake_response", |data| checks::handshake::check_response(data)) > 0);
+    assert!(replay("handshake_response", checks::handshake::check_response) > 0);
 }
 
 #[test]
