@@ -148,12 +148,7 @@ impl JsWebSocket {
         &self,
         #[wasm_bindgen(unchecked_param_type = "Sendable")] message: JsValue,
     ) -> js_sys::Promise {
-        let half = self.send.clone();
-        future_to_promise(async move {
-            let message = to_message(&message, None, false)?;
-            half.lock().await.send(message).await.map_err(|e| js_error(&e))?;
-            Ok(JsValue::UNDEFINED)
-        })
+        self.send_with(message, false)
     }
 
     /// Sends a whole message of any size.
@@ -162,12 +157,7 @@ impl JsWebSocket {
         &self,
         #[wasm_bindgen(unchecked_param_type = "Sendable")] message: JsValue,
     ) -> js_sys::Promise {
-        let half = self.send.clone();
-        future_to_promise(async move {
-            let message = to_message(&message, None, false)?;
-            half.lock().await.send_all(message).await.map_err(|e| js_error(&e))?;
-            Ok(JsValue::UNDEFINED)
-        })
+        self.send_with(message, true)
     }
 
     /// The next message; one over `maxFrameSize` arrives in partial parts.
@@ -222,6 +212,19 @@ impl JsWebSocket {
                     Err(e) => return Err(js_error(&e)),
                 }
             }
+            Ok(JsValue::UNDEFINED)
+        })
+    }
+}
+
+impl JsWebSocket {
+    fn send_with(&self, message: JsValue, whole: bool) -> js_sys::Promise {
+        let half = self.send.clone();
+        future_to_promise(async move {
+            let message = to_message(&message, None, false)?;
+            let mut half = half.lock().await;
+            let sent = if whole { half.send_all(message).await } else { half.send(message).await };
+            sent.map_err(|e| js_error(&e))?;
             Ok(JsValue::UNDEFINED)
         })
     }

@@ -25,6 +25,7 @@ mod assemble;
 mod error;
 mod message;
 mod options;
+mod websocket;
 
 #[cfg(target_arch = "wasm32")]
 mod browser;
@@ -39,13 +40,12 @@ pub use assemble::MAX_FRAGMENTS;
 pub use error::{Error, Result};
 pub use message::{CloseCode, MAX_CLOSE_REASON, Message, MessageType};
 pub use options::{Auth, ConnectOptions, DEFAULT_CLOSE_TIMEOUT, DEFAULT_MAX_FRAME_SIZE};
+pub use websocket::WebSocket;
 
 #[cfg(target_arch = "wasm32")]
-pub use browser::{RecvHalf, SendHalf, WebSocket, connect};
+pub use browser::{RecvHalf, SendHalf, connect};
 #[cfg(not(target_arch = "wasm32"))]
-pub use native::{
-    RecvHalf, RequestHandler, SendHalf, ServerOptions, Transport, WebSocket, connect, request_handler,
-};
+pub use native::{RecvHalf, RequestHandler, SendHalf, ServerOptions, Transport, connect, request_handler};
 
 /// The README's examples are compiled and run as doc tests.
 #[cfg(doctest)]

@@ -5,8 +5,8 @@
 use std::future::poll_fn;
 use std::task::Poll;
 
-use super::websocket::{Socket, WebSocket, js_error, within};
-use crate::{ConnectOptions, Error, Result};
+use super::websocket::{Socket, js_error, within};
+use crate::{ConnectOptions, Error, Result, WebSocket};
 
 /// Received messages the application has not taken yet may hold at most this many bytes,
 /// or sixteen frames if that is more.

@@ -6,4 +6,4 @@ mod events;
 mod websocket;
 
 pub use connect::connect;
-pub use websocket::{RecvHalf, SendHalf, WebSocket};
+pub use websocket::{RecvHalf, SendHalf};

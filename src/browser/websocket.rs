@@ -15,7 +15,9 @@ use gloo_timers::future::TimeoutFuture;
 
 use super::events::{Events, Handlers, browser_close_code};
 use crate::assemble::{self, Assembly, Fragments, FrameSink, FrameSource};
-use crate::{CloseCode, DEFAULT_CLOSE_TIMEOUT, Error, MAX_CLOSE_REASON, Message, MessageType, Result};
+use crate::{
+    CloseCode, DEFAULT_CLOSE_TIMEOUT, Error, MAX_CLOSE_REASON, Message, MessageType, Result, WebSocket,
+};
 
 /// A send waits while the browser holds more than this many unsent bytes.
 const HIGH_WATER_MARK: u32 = 1 << 20;
@@ -56,16 +58,6 @@ pub(crate) async fn within<T>(limit: Option<Duration>, work: impl Future<Output 
     }
 }
 
-/// A WebSocket connection in the browser: the same API as the native one.
-///
-/// What the browser cannot do is an [`Error::Unsupported`]: sending ping or pong (the browser
-/// answers pings itself), close codes other than 1000 and 3000–4999. Failures that the RFC
-/// closes with 10xx close here with 40xx (browsers may not send 10xx).
-pub struct WebSocket {
-    send: SendHalf,
-    recv: RecvHalf,
-}
-
 /// The sending half of a split [`WebSocket`].
 pub struct SendHalf {
     socket: Rc<Socket>,
@@ -99,38 +91,6 @@ impl WebSocket {
         }
     }
 
-    /// Sends one frame's worth: fails with [`Error::FrameTooLarge`] over `max_frame_size`.
-    /// Partial messages are buffered and go out as one browser message with their final part.
-    pub async fn send(&mut self, message: impl Into<Message>) -> Result<()> {
-        self.send.send(message).await
-    }
-
-    /// Sends a whole message of any size (one browser message).
-    pub async fn send_all(&mut self, message: impl Into<Message>) -> Result<()> {
-        self.send.send_all(message).await
-    }
-
-    /// Receives the next message; one larger than `max_frame_size` comes in partial pieces.
-    pub async fn recv(&mut self) -> Result<Message> {
-        self.recv.recv().await
-    }
-
-    /// Receives a whole message; fails with [`Error::MessageTooLarge`] (and closes with 4009)
-    /// once it exceeds `max_message_size`.
-    pub async fn recv_all(&mut self, max_message_size: usize) -> Result<Message> {
-        self.recv.recv_all(max_message_size).await
-    }
-
-    /// The negotiated subprotocol, if any.
-    pub fn protocol(&self) -> Option<&str> {
-        self.send.protocol()
-    }
-
-    /// The frame size limit for both directions.
-    pub fn max_frame_size(&self) -> usize {
-        self.send.max_frame_size()
-    }
-
     /// Always `None` on a client; kept for the same API as native.
     pub fn request_target(&self) -> Option<&str> {
         None
@@ -144,16 +104,6 @@ impl WebSocket {
     /// The browser does not tell; always `None`.
     pub fn peer_addr(&self) -> Option<SocketAddr> {
         None
-    }
-
-    /// How long `recv` and `recv_all` wait (`None`: forever).
-    pub fn set_input_timeout(&mut self, timeout: Option<Duration>) {
-        self.recv.set_input_timeout(timeout);
-    }
-
-    /// How long `send` and `send_all` wait for the browser's buffer to drain (`None`: forever).
-    pub fn set_output_timeout(&mut self, timeout: Option<Duration>) {
-        self.send.set_output_timeout(timeout);
     }
 
     /// The close handshake: closes with `code` (1000 or 3000–4999 in a browser) and
@@ -172,11 +122,6 @@ impl WebSocket {
             }
         };
         within(Some(DEFAULT_CLOSE_TIMEOUT), answer).await
-    }
-
-    /// Splits the socket into halves that two tasks can use at once.
-    pub fn split(self) -> (SendHalf, RecvHalf) {
-        (self.send, self.recv)
     }
 }
 
@@ -394,14 +339,4 @@ impl FrameSource for RecvHalf {
 /// A JavaScript exception as an error.
 pub(crate) fn js_error(value: wasm_bindgen::JsValue) -> Error {
     Error::Io(std::io::Error::other(format!("{value:?}")))
-}
-
-impl std::fmt::Debug for WebSocket {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("WebSocket")
-            .field("url", &self.send.socket.ws.url())
-            .field("protocol", &self.protocol())
-            .field("max_frame_size", &self.max_frame_size())
-            .finish()
-    }
 }

@@ -10,11 +10,11 @@ use url::{Host, Url};
 
 use super::tls::{default_client_config, tls_error};
 use super::transport::BoxedTransport;
-use super::websocket::{SocketConfig, WebSocket};
+use super::websocket::SocketConfig;
 use crate::options::websocket_url;
 use crate::proto::Role;
 use crate::proto::handshake::{ClientRequest, Response, generate_key, parse_response, validate_response};
-use crate::{Auth, ConnectOptions, Error, Result};
+use crate::{Auth, ConnectOptions, Error, Result, WebSocket};
 
 /// The largest response head accepted.
 const MAX_RESPONSE_HEAD: usize = 16 * 1024;

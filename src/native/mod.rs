@@ -12,4 +12,4 @@ mod writer;
 pub use client::connect;
 pub use server::{RequestHandler, ServerOptions, request_handler};
 pub use transport::Transport;
-pub use websocket::{RecvHalf, SendHalf, WebSocket};
+pub use websocket::{RecvHalf, SendHalf};

@@ -12,11 +12,11 @@ use tokio::net::TcpListener;
 
 use super::tls::tls_error;
 use super::transport::{BoxedTransport, Transport};
-use super::websocket::{SocketConfig, WebSocket};
+use super::websocket::SocketConfig;
 use crate::options::DEFAULT_MAX_FRAME_SIZE;
 use crate::proto::Role;
 use crate::proto::handshake::{Rejection, UpgradeRequest, accept_response, parse_request, protocol_refused};
-use crate::{Error, Result};
+use crate::{Error, Result, WebSocket};
 
 type SelectProtocol = dyn Fn(&[String]) -> Option<String> + Send + Sync;
 

@@ -13,7 +13,7 @@ use super::transport::{BoxedTransport, Transport};
 use super::writer::{Outbox, Writer};
 use crate::assemble::{self, Assembly, FrameSink, FrameSource};
 use crate::proto::{Decoder, Encoder, Role};
-use crate::{CloseCode, DEFAULT_CLOSE_TIMEOUT, Error, Message, MessageType, Result};
+use crate::{CloseCode, DEFAULT_CLOSE_TIMEOUT, Error, Message, MessageType, Result, WebSocket};
 
 /// What both halves share.
 struct Shared {
@@ -36,21 +36,6 @@ pub(crate) struct SocketConfig {
     pub(crate) protocol: Option<String>,
     /// The path and query the client asked for, on a server.
     pub(crate) request_target: Option<String>,
-}
-
-/// A WebSocket connection: the reference's `WebSocket`, over any [`Transport`].
-///
-/// Sending waits until the transport has taken the frame, so a slow peer slows the sender
-/// rather than growing a buffer. Pings are answered automatically (see
-/// `auto_pong` in [`ConnectOptions`](crate::ConnectOptions) and
-/// [`ServerOptions`](crate::ServerOptions)) and still returned by `recv`.
-///
-/// Timeouts: a `recv` past the input timeout fails with [`Error::Timeout`] and the socket stays
-/// usable (nothing read is lost); a `send` past the output timeout fails with
-/// [`Error::Timeout`] and the unsent rest of its frame goes out first on the next operation.
-pub struct WebSocket {
-    send: SendHalf,
-    recv: RecvHalf,
 }
 
 /// The sending half of a split [`WebSocket`].
@@ -109,38 +94,6 @@ impl WebSocket {
         }
     }
 
-    /// Sends one frame; fails with [`Error::FrameTooLarge`] if its payload exceeds
-    /// `max_frame_size`. A partial message is followed by more of the same type.
-    pub async fn send(&mut self, message: impl Into<Message>) -> Result<()> {
-        self.send.send(message).await
-    }
-
-    /// Sends a whole message of any size, in frames of at most `max_frame_size`.
-    pub async fn send_all(&mut self, message: impl Into<Message>) -> Result<()> {
-        self.send.send_all(message).await
-    }
-
-    /// Receives the next frame as a message (partial ones included).
-    pub async fn recv(&mut self) -> Result<Message> {
-        self.recv.recv().await
-    }
-
-    /// Receives a whole message, assembling its frames; fails with
-    /// [`Error::MessageTooLarge`] (and closes with 1009) once it exceeds `max_message_size`.
-    pub async fn recv_all(&mut self, max_message_size: usize) -> Result<Message> {
-        self.recv.recv_all(max_message_size).await
-    }
-
-    /// The negotiated subprotocol, if any.
-    pub fn protocol(&self) -> Option<&str> {
-        self.send.protocol()
-    }
-
-    /// The frame size limit for both directions.
-    pub fn max_frame_size(&self) -> usize {
-        self.send.max_frame_size()
-    }
-
     /// On a server, the request target (path and query) of the client's upgrade request;
     /// `None` on a client.
     pub fn request_target(&self) -> Option<&str> {
@@ -155,16 +108,6 @@ impl WebSocket {
     /// The peer's address, when the transport has one.
     pub fn peer_addr(&self) -> Option<SocketAddr> {
         self.send.shared.peer_addr
-    }
-
-    /// The input timeout: how long `recv` and `recv_all` wait (`None`: forever).
-    pub fn set_input_timeout(&mut self, timeout: Option<Duration>) {
-        self.recv.set_input_timeout(timeout);
-    }
-
-    /// The output timeout: how long `send` and `send_all` wait (`None`: forever).
-    pub fn set_output_timeout(&mut self, timeout: Option<Duration>) {
-        self.send.set_output_timeout(timeout);
     }
 
     /// The close handshake: sends a close frame with `code` and `reason`, waits (at most
@@ -191,11 +134,6 @@ impl WebSocket {
         .unwrap_or(Err(Error::Timeout));
         let shutdown = self.send.shared.outbox.shutdown().await;
         answer.and(shutdown)
-    }
-
-    /// Splits the socket into halves that two tasks can use at once.
-    pub fn split(self) -> (SendHalf, RecvHalf) {
-        (self.send, self.recv)
     }
 }
 
@@ -285,15 +223,5 @@ impl FrameSource for RecvHalf {
 
     fn assembly(&mut self) -> &mut Assembly {
         &mut self.assembly
-    }
-}
-
-impl std::fmt::Debug for WebSocket {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("WebSocket")
-            .field("protocol", &self.protocol())
-            .field("peer_addr", &self.peer_addr())
-            .field("max_frame_size", &self.max_frame_size())
-            .finish()
     }
 }

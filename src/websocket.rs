@@ -1,0 +1,84 @@
+//! The one `WebSocket` type: the sending and the receiving half of whichever backend is
+//! built, with the operations that only hand over to a half written once for both targets.
+//! What differs (opening, closing, addresses) lives beside each backend.
+
+use std::time::Duration;
+
+use crate::{Message, RecvHalf, Result, SendHalf};
+
+/// A WebSocket connection: the reference's `WebSocket`, natively over any
+/// [`Transport`](crate::Transport), in a browser over the browser's own.
+///
+/// Natively, sending waits until the transport has taken the frame, so a slow peer slows the
+/// sender rather than growing a buffer; pings are answered automatically (see `auto_pong` in
+/// [`ConnectOptions`](crate::ConnectOptions)) and still returned by `recv`. A `recv` past the
+/// input timeout fails with [`Error::Timeout`](crate::Error::Timeout) and the socket stays
+/// usable (nothing read is lost); a `send` past the output timeout fails the same way and the
+/// unsent rest of its frame goes out first on the next operation.
+///
+/// In a browser the message model is emulated on the browser's whole messages (see the
+/// README), and what a browser cannot do is an [`Error::Unsupported`](crate::Error::Unsupported).
+pub struct WebSocket {
+    pub(crate) send: SendHalf,
+    pub(crate) recv: RecvHalf,
+}
+
+impl WebSocket {
+    /// Sends one frame; fails with [`Error::FrameTooLarge`](crate::Error::FrameTooLarge) if
+    /// its payload exceeds `max_frame_size`. A partial message is followed by more of the
+    /// same type.
+    pub async fn send(&mut self, message: impl Into<Message>) -> Result<()> {
+        self.send.send(message).await
+    }
+
+    /// Sends a whole message of any size, in frames of at most `max_frame_size`.
+    pub async fn send_all(&mut self, message: impl Into<Message>) -> Result<()> {
+        self.send.send_all(message).await
+    }
+
+    /// Receives the next frame as a message (partial ones included).
+    pub async fn recv(&mut self) -> Result<Message> {
+        self.recv.recv().await
+    }
+
+    /// Receives a whole message, assembling its frames; fails with
+    /// [`Error::MessageTooLarge`](crate::Error::MessageTooLarge) (and closes with 1009) once
+    /// it exceeds `max_message_size`.
+    pub async fn recv_all(&mut self, max_message_size: usize) -> Result<Message> {
+        self.recv.recv_all(max_message_size).await
+    }
+
+    /// The negotiated subprotocol, if any.
+    pub fn protocol(&self) -> Option<&str> {
+        self.send.protocol()
+    }
+
+    /// The frame size limit for both directions.
+    pub fn max_frame_size(&self) -> usize {
+        self.send.max_frame_size()
+    }
+
+    /// The input timeout: how long `recv` and `recv_all` wait (`None`: forever).
+    pub fn set_input_timeout(&mut self, timeout: Option<Duration>) {
+        self.recv.set_input_timeout(timeout);
+    }
+
+    /// The output timeout: how long `send` and `send_all` wait (`None`: forever).
+    pub fn set_output_timeout(&mut self, timeout: Option<Duration>) {
+        self.send.set_output_timeout(timeout);
+    }
+
+    /// Splits the socket into halves that two tasks can use at once.
+    pub fn split(self) -> (SendHalf, RecvHalf) {
+        (self.send, self.recv)
+    }
+}
+
+impl std::fmt::Debug for WebSocket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebSocket")
+            .field("protocol", &self.protocol())
+            .field("max_frame_size", &self.max_frame_size())
+            .finish_non_exhaustive()
+    }
+}
