@@ -1,0 +1,186 @@
+#!/usr/bin/env bash
+# The performance matrix (benches/README.md): builds the benches workspace in release, then,
+# with every server pinned to one core and the load generator to another (taskset), runs
+# each row of the matrix against the echo servers of uniws, tokio-tungstenite, fastwebsockets,
+# tokio-websockets and a raw TCP echo, BENCH_ROUNDS (3) rounds interleaved across servers,
+# and prints one table of medians (msgs/s, MiB/s, server CPU µs per message) with uniws's
+# ratio to each peer and to raw TCP. Then the memory figures (heap and RSS per idle
+# connection with BENCH_IDLE (10,000) connections; peak RSS while echoing 10×1 MiB) and the
+# criterion micro-benchmarks (BENCH_MICRO=0 skips them). Everything binds 127.0.0.1, every
+# run is bounded by `timeout`, and every process is stopped by its PID, also on any exit.
+#
+#   ./scripts/bench.sh            # BENCH_WARMUP=0.5 BENCH_WINDOW=2 BENCH_ROUNDS=3
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+ROUNDS="${BENCH_ROUNDS:-3}"
+WARMUP="${BENCH_WARMUP:-0.5}"
+WINDOW="${BENCH_WINDOW:-2}"
+IDLE="${BENCH_IDLE:-10000}"
+MICRO="${BENCH_MICRO:-1}"
+SERVER_CORE="${BENCH_SERVER_CORE:-0}"
+LOAD_CORE="${BENCH_LOAD_CORE:-1}"
+SERVERS=(uniws tungstenite fastwebsockets tokio_websockets raw)
+# connections, payload bytes, frame bytes (0: one frame per message)
+ROWS=("1 20 0" "100 20 0" "10 1024 0" "100 16384 0" "10 1048576 0" "1 16777216 1048576")
+
+export CARGO_TARGET_DIR="$PWD/benches/target"
+BIN="$CARGO_TARGET_DIR/release"
+
+fail() {
+    echo "bench: FAILED: $*" >&2
+    exit 1
+}
+
+echo "bench: building (release)" >&2
+timeout 1200 cargo build --release --manifest-path benches/Cargo.toml --bins >&2 || fail "build"
+if [[ "$MICRO" == 1 ]]; then
+    timeout 1200 cargo bench --manifest-path benches/Cargo.toml --bench micro --no-run >&2 2>/dev/null ||
+        fail "build of the micro-benchmarks"
+fi
+
+work="$(mktemp -d)"
+declare -A PIDS=()
+stop() {
+    local name="$1" pid="${PIDS[$1]:-}"
+    if [[ -n "$pid" ]]; then
+        kill "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+        unset "PIDS[$name]"
+    fi
+}
+cleanup() {
+    for name in "${!PIDS[@]}"; do stop "$name"; done
+    rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# start NAME [ENV=VALUE...]: an echo server on a free port of 127.0.0.1, pinned to SERVER_CORE.
+declare -A PORTS=()
+start() {
+    local name="$1"
+    shift
+    env "$@" taskset -c "$SERVER_CORE" "$BIN/echo_$name" >"$work/$name.out" 2>&1 &
+    PIDS[$name]=$!
+    for _ in $(seq 100); do
+        PORTS[$name]="$(awk '/^listening/ {print $2}' "$work/$name.out")"
+        [[ -n "${PORTS[$name]}" ]] && return
+        sleep 0.05
+    done
+    fail "echo_$name did not start: $(cat "$work/$name.out")"
+}
+
+# load NAME ARGS...: one run of the load generator against server NAME, pinned to LOAD_CORE.
+load() {
+    local name="$1"
+    shift
+    local raw=()
+    [[ "$name" == raw ]] && raw=(--raw)
+    timeout 120 taskset -c "$LOAD_CORE" "$BIN/load" --port "${PORTS[$name]}" --server-pid "${PIDS[$name]}" \
+        "${raw[@]}" "$@" || fail "load against $name ($*)"
+}
+
+# human BYTES: 20 B, 1 KiB, 16 MiB.
+human() {
+    if (($1 >= 1048576 && $1 % 1048576 == 0)); then echo "$(($1 / 1048576)) MiB"
+    elif (($1 >= 1024 && $1 % 1024 == 0)); then echo "$(($1 / 1024)) KiB"
+    else echo "$1 B"; fi
+}
+
+SECONDS=0
+results="$work/results.tsv"
+for row in "${ROWS[@]}"; do
+    read -r connections size frame <<<"$row"
+    label="${connections}×$(human "$size")"
+    ((frame > 0)) && label+=" in $(human "$frame") frames"
+    echo "bench: $label: ${SERVERS[*]}, $ROUNDS rounds" >&2
+    for name in "${SERVERS[@]}"; do start "$name"; done
+    for round in $(seq "$ROUNDS"); do
+        for name in "${SERVERS[@]}"; do
+            line="$(load "$name" --connections "$connections" --size "$size" --frame "$frame" \
+                --warmup "$WARMUP" --window "$WINDOW")"
+            echo "  $name round $round: ${line#RESULT }" >&2
+            printf '%s\t%s\t%s\t%s\n' "$label" "$name" "$round" "${line#RESULT }" \
+                >>"$results"
+        done
+    done
+    for name in "${SERVERS[@]}"; do stop "$name"; done
+done
+matrix_secs=$SECONDS
+
+# Memory: heap and RSS per idle connection (each connection upgraded and one 20 B echo done).
+memory="$work/memory.tsv"
+if ((IDLE > 0)); then
+    ulimit -n "$((IDLE * 2 + 1024))" 2>/dev/null || ulimit -Sn "$(ulimit -Hn)"
+    ((IDLE + 512 <= $(ulimit -n))) || fail "$IDLE connections need more open files than $(ulimit -n)"
+    for name in "${SERVERS[@]}"; do
+        start "$name" BENCH_HEAP_FILE="$work/$name.heap"
+        sleep 0.3
+        line="$(load "$name" --idle --connections "$IDLE" --size 20 --heap-file "$work/$name.heap")"
+        echo "  $name: ${line#RESULT }" >&2
+        printf '%s\t%s\n' "$name" "${line#RESULT idle }" >>"$memory"
+        stop "$name"
+    done
+fi
+
+python3 - "$results" "$memory" "$ROUNDS" "$WARMUP" "$WINDOW" <<'EOF'
+import statistics, sys
+results, memory, rounds, warmup, window = sys.argv[1:]
+runs = {}
+order = []
+for line in open(results):
+    row, server, _round, fields = line.rstrip("\n").split("\t")
+    values = dict(f.split("=") for f in fields.split())
+    if row not in order:
+        order.append(row)
+    runs.setdefault((row, server), []).append(values)
+servers = ["uniws", "tungstenite", "fastwebsockets", "tokio_websockets", "raw"]
+peers = servers[1:4]
+med = lambda row, server, key: statistics.median(float(v[key]) for v in runs[(row, server)])
+print(f"Medians of {rounds} rounds ({warmup} s warm-up, {window} s window each). ratio msgs/s = uniws ÷ "
+      "this (>1: uniws faster); ratio CPU/msg = this ÷ uniws (>1: uniws cheaper).\n")
+print("| row | server | msgs/s | MiB/s | server CPU µs/msg | server CPU % | client CPU % | msgs/s ratio | CPU/msg ratio |")
+print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+for row in order:
+    for s in servers:
+        m, us = med(row, s, "msgs_per_s"), med(row, s, "server_us_per_msg")
+        um, uus = med(row, "uniws", "msgs_per_s"), med(row, "uniws", "server_us_per_msg")
+        ratio = "" if s == "uniws" else f"{um / m:.2f}"
+        cratio = "" if s == "uniws" else f"{us / uus:.2f}"
+        print(f"| {row} | {s} | {m:,.0f} | {med(row, s, 'mib_per_s'):,.1f} | {us:.2f} | "
+              f"{med(row, s, 'server_cpu_pct'):.0f} | {med(row, s, 'client_cpu_pct'):.0f} | {ratio} | {cratio} |")
+print("\nTargets per row (best peer = the fastest, resp. cheapest, of tungstenite, fastwebsockets, tokio-websockets):\n")
+print("| row | uniws msgs/s ÷ best peer (target ≥ 1) | best peer CPU/msg ÷ uniws (target ≥ 1.10) | uniws ÷ raw msgs/s |")
+print("|---|---:|---:|---:|")
+for row in order:
+    best_rate = max(med(row, p, "msgs_per_s") for p in peers)
+    best_cpu = min(med(row, p, "server_us_per_msg") for p in peers)
+    u_rate, u_cpu = med(row, "uniws", "msgs_per_s"), med(row, "uniws", "server_us_per_msg")
+    print(f"| {row} | {u_rate / best_rate:.2f} | {best_cpu / u_cpu:.2f} | {u_rate / med(row, 'raw', 'msgs_per_s'):.2f} |")
+row_1m = next((r for r in order if r == "10×1 MiB"), None)
+try:
+    mem = dict(line.rstrip("\n").split("\t") for line in open(memory))
+except FileNotFoundError:
+    mem = {}
+print("\nMemory: heap (counting allocator) and RSS per idle connection, and peak RSS (VmHWM) of a "
+      "fresh server after the 10×1 MiB row:\n")
+print("| server | idle connections | heap B/conn | RSS B/conn | RSS with them, KiB | peak RSS 10×1 MiB, KiB |")
+print("|---|---:|---:|---:|---:|---:|")
+for s in servers:
+    v = dict(f.split("=") for f in mem.get(s, "").split())
+    hwm = max(int(x["server_hwm_kib"]) for x in runs[(row_1m, s)]) if row_1m else "-"
+    print(f"| {s} | {v.get('connections', '-')} | {v.get('heap_bytes_per_conn', '-')} | "
+          f"{v.get('rss_bytes_per_conn', '-')} | {v.get('server_rss_kib', '-')} | {hwm} |")
+EOF
+echo
+echo "matrix: ${matrix_secs} s; matrix and memory: ${SECONDS} s"
+
+if [[ "$MICRO" == 1 ]]; then
+    echo
+    echo "Micro-benchmarks (criterion, pinned to core $SERVER_CORE):"
+    timeout 600 taskset -c "$SERVER_CORE" cargo bench --manifest-path benches/Cargo.toml --bench micro \
+        2>/dev/null | awk '/^[a-z_]+\/[a-z_0-9]+\/[a-z0-9_]+/ {name=$1} /time:|thrpt:/ && name {
+            sub(/^ +/, ""); print "  " name "  " $0 }' || fail "micro-benchmarks"
+fi
+echo "total: ${SECONDS} s"
