@@ -1,9 +1,11 @@
 //! The one `WebSocket` type: the sending and the receiving half of whichever backend is
-//! built, with the operations that only hand over to a half written once for both targets.
-//! What differs (opening, closing, addresses) lives beside each backend.
+//! built, with the operations written once for both targets on top of each backend's
+//! `FrameSink` and `FrameSource`. What differs (opening, closing, addresses) lives beside
+//! each backend.
 
 use std::time::Duration;
 
+use crate::assemble::{self, FrameSink, FrameSource};
 use crate::{Message, RecvHalf, Result, SendHalf};
 
 /// A WebSocket connection: the reference's `WebSocket`, natively over any
@@ -71,6 +73,32 @@ impl WebSocket {
     /// Splits the socket into halves that two tasks can use at once.
     pub fn split(self) -> (SendHalf, RecvHalf) {
         (self.send, self.recv)
+    }
+}
+
+impl SendHalf {
+    /// See [`WebSocket::send`].
+    pub async fn send(&mut self, message: impl Into<Message>) -> Result<()> {
+        self.send_frame(message.into()).await
+    }
+
+    /// See [`WebSocket::send_all`].
+    pub async fn send_all(&mut self, message: impl Into<Message>) -> Result<()> {
+        assemble::send_all(self, message.into()).await
+    }
+}
+
+impl RecvHalf {
+    /// See [`WebSocket::recv`]. An unfinished `recv_all` message is dropped: its remaining
+    /// frames come out of `recv` one by one.
+    pub async fn recv(&mut self) -> Result<Message> {
+        self.assembly().clear();
+        self.recv_frame(usize::MAX).await
+    }
+
+    /// See [`WebSocket::recv_all`].
+    pub async fn recv_all(&mut self, max_message_size: usize) -> Result<Message> {
+        assemble::recv_all(self, max_message_size).await
     }
 }
 

@@ -66,7 +66,8 @@ fn header_encode(c: &mut Criterion) {
             let mut out = [0; MAX_HEADER_LEN];
             b.iter(|| black_box(header).encode(&mut out))
         });
-        let (theirs, _) = TungsteniteHeader::parse(&mut Cursor::new(&bytes)).expect("valid").expect("complete");
+        let (theirs, _) =
+            TungsteniteHeader::parse(&mut Cursor::new(&bytes)).expect("valid").expect("complete");
         group.bench_with_input(BenchmarkId::new("tungstenite", name), &theirs, |b, theirs| {
             let mut out = Vec::with_capacity(MAX_HEADER_LEN);
             b.iter(|| {
@@ -79,7 +80,8 @@ fn header_encode(c: &mut Criterion) {
             let mut head = [0u8; 16];
             b.iter(|| {
                 let payload = fastwebsockets::Payload::Borrowed(black_box(payload));
-                fastwebsockets::Frame::new(true, fastwebsockets::OpCode::Binary, Some(KEY), payload).fmt_head(&mut head)
+                fastwebsockets::Frame::new(true, fastwebsockets::OpCode::Binary, Some(KEY), payload)
+                    .fmt_head(&mut head)
             })
         });
     }

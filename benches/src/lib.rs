@@ -287,7 +287,8 @@ Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSoc
                 }
                 assert_eq!(done, vec![payload.len() as u64]);
                 // 30,000 is a multiple of 4: the key lines up across frames.
-                let unmasked: Vec<u8> = reader.kept.iter().enumerate().map(|(j, b)| b ^ [1, 2, 3, 4][j & 3]).collect();
+                let unmasked: Vec<u8> =
+                    reader.kept.iter().enumerate().map(|(j, b)| b ^ [1, 2, 3, 4][j & 3]).collect();
                 assert_eq!(unmasked, payload);
             }
         }

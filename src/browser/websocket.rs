@@ -14,7 +14,7 @@ use futures::future::{Either, select};
 use gloo_timers::future::TimeoutFuture;
 
 use super::events::{Events, Handlers, browser_close_code};
-use crate::assemble::{self, Assembly, Fragments, FrameSink, FrameSource};
+use crate::assemble::{Assembly, Fragments, FrameSink, FrameSource};
 use crate::{
     CloseCode, DEFAULT_CLOSE_TIMEOUT, Error, MAX_CLOSE_REASON, Message, MessageType, Result, WebSocket,
 };
@@ -126,16 +126,6 @@ impl WebSocket {
 }
 
 impl SendHalf {
-    /// See [`WebSocket::send`].
-    pub async fn send(&mut self, message: impl Into<Message>) -> Result<()> {
-        self.send_frame(message.into()).await
-    }
-
-    /// See [`WebSocket::send_all`].
-    pub async fn send_all(&mut self, message: impl Into<Message>) -> Result<()> {
-        assemble::send_all(self, message.into()).await
-    }
-
     /// Starts the close handshake; the receiving half sees the close when it completes.
     pub async fn close(&mut self, code: impl Into<CloseCode>, reason: &str) -> Result<()> {
         let code = code.into();
@@ -213,18 +203,6 @@ impl SendHalf {
 }
 
 impl RecvHalf {
-    /// See [`WebSocket::recv`]. An unfinished `recv_all` message is dropped: its remaining
-    /// pieces come out of `recv` one by one.
-    pub async fn recv(&mut self) -> Result<Message> {
-        self.assembly.clear();
-        self.recv_frame(usize::MAX).await
-    }
-
-    /// See [`WebSocket::recv_all`].
-    pub async fn recv_all(&mut self, max_message_size: usize) -> Result<Message> {
-        assemble::recv_all(self, max_message_size).await
-    }
-
     /// See [`WebSocket::protocol`].
     pub fn protocol(&self) -> Option<&str> {
         self.socket.protocol.as_deref()

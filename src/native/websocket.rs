@@ -11,7 +11,7 @@ use bytes::BytesMut;
 use super::reader::Reader;
 use super::transport::{BoxedTransport, Transport};
 use super::writer::{Outbox, Writer};
-use crate::assemble::{self, Assembly, FrameSink, FrameSource};
+use crate::assemble::{Assembly, FrameSink, FrameSource};
 use crate::proto::{Decoder, Encoder, Role};
 use crate::{CloseCode, DEFAULT_CLOSE_TIMEOUT, Error, Message, MessageType, Result, WebSocket};
 
@@ -138,16 +138,6 @@ impl WebSocket {
 }
 
 impl SendHalf {
-    /// See [`WebSocket::send`].
-    pub async fn send(&mut self, message: impl Into<Message>) -> Result<()> {
-        self.send_frame(message.into()).await
-    }
-
-    /// See [`WebSocket::send_all`].
-    pub async fn send_all(&mut self, message: impl Into<Message>) -> Result<()> {
-        assemble::send_all(self, message.into()).await
-    }
-
     /// Sends a close frame; the receiving half sees the peer's answer, which ends the
     /// handshake.
     pub async fn close(&mut self, code: impl Into<CloseCode>, reason: &str) -> Result<()> {
@@ -171,18 +161,6 @@ impl SendHalf {
 }
 
 impl RecvHalf {
-    /// See [`WebSocket::recv`]. An unfinished `recv_all` message is dropped: its remaining
-    /// frames come out of `recv` one by one.
-    pub async fn recv(&mut self) -> Result<Message> {
-        self.assembly.clear();
-        self.recv_frame(usize::MAX).await
-    }
-
-    /// See [`WebSocket::recv_all`].
-    pub async fn recv_all(&mut self, max_message_size: usize) -> Result<Message> {
-        assemble::recv_all(self, max_message_size).await
-    }
-
     /// See [`WebSocket::protocol`].
     pub fn protocol(&self) -> Option<&str> {
         self.shared.protocol.as_deref()

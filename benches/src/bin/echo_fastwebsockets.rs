@@ -29,7 +29,8 @@ async fn echo(upgraded: fastwebsockets::upgrade::UpgradeFut) {
             _ => continue,
         }
         let data = frame.payload;
-        let pieces: Vec<&[u8]> = if data.is_empty() { vec![&[][..]] } else { data.chunks(FRAME_SIZE).collect() };
+        let pieces: Vec<&[u8]> =
+            if data.is_empty() { vec![&[][..]] } else { data.chunks(FRAME_SIZE).collect() };
         let last = pieces.len() - 1;
         for (i, piece) in pieces.into_iter().enumerate() {
             let opcode = if i == 0 { opcode } else { OpCode::Continuation };

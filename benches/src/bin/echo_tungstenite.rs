@@ -13,7 +13,8 @@ use uniws_benches::{CountingAlloc, FRAME_SIZE, MAX_MESSAGE, serve};
 static ALLOC: CountingAlloc = CountingAlloc;
 
 fn main() {
-    let config = WebSocketConfig::default().max_message_size(Some(MAX_MESSAGE)).max_frame_size(Some(MAX_MESSAGE));
+    let config =
+        WebSocketConfig::default().max_message_size(Some(MAX_MESSAGE)).max_frame_size(Some(MAX_MESSAGE));
     serve(move |tcp| async move {
         let Ok(mut ws) = tokio_tungstenite::accept_async_with_config(tcp, Some(config)).await else { return };
         while let Some(Ok(message)) = ws.next().await {

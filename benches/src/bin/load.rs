@@ -177,10 +177,10 @@ async fn run(args: Args) -> Result<String, String> {
     for i in 0..args.connections {
         let (args, wire, expected) = (args.clone(), wire.clone(), expected.clone());
         tokio::task::spawn_local(async move {
-            if let Err(e) = connection(args, wire, expected, rounds).await {
-                if ERRORS.fetch_add(1, Ordering::Relaxed) < 3 {
-                    eprintln!("load: connection: {e}");
-                }
+            if let Err(e) = connection(args, wire, expected, rounds).await
+                && ERRORS.fetch_add(1, Ordering::Relaxed) < 3
+            {
+                eprintln!("load: connection: {e}");
             }
         });
         if i % 256 == 255 {
@@ -224,7 +224,8 @@ async fn run(args: Args) -> Result<String, String> {
     tokio::time::sleep(Duration::from_secs_f64(args.warmup)).await;
     let cpu = |pid| cpu_time(pid).map_err(|e| format!("/proc/{pid}/stat: {e}"));
     let me = std::process::id();
-    let (echoes0, server0, client0, t0) = (ECHOES.load(Ordering::Relaxed), cpu(pid)?, cpu(me)?, Instant::now());
+    let (echoes0, server0, client0, t0) =
+        (ECHOES.load(Ordering::Relaxed), cpu(pid)?, cpu(me)?, Instant::now());
     tokio::time::sleep(Duration::from_secs_f64(args.window)).await;
     let (echoes1, server1, client1, secs) =
         (ECHOES.load(Ordering::Relaxed), cpu(pid)?, cpu(me)?, t0.elapsed().as_secs_f64());
