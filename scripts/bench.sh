@@ -180,7 +180,7 @@ if [[ "$MICRO" == 1 ]]; then
     echo
     echo "Micro-benchmarks (criterion, pinned to core $SERVER_CORE):"
     timeout 600 taskset -c "$SERVER_CORE" cargo bench --manifest-path benches/Cargo.toml --bench micro \
-        2>/dev/null | awk '/^[a-z_]+\/[a-z_0-9]+\/[a-z0-9_]+/ {name=$1} /time:|thrpt:/ && name {
-            sub(/^ +/, ""); print "  " name "  " $0 }' || fail "micro-benchmarks"
+        2>/dev/null | awk '/^[a-z0-9_]+\/[^ ]+/ {name = $1}
+            /time:|thrpt:/ && !/%/ {match($0, /(time|thrpt): +\[.*\]/); print "  " name "  " substr($0, RSTART, RLENGTH)}' || fail "micro-benchmarks"
 fi
 echo "total: ${SECONDS} s"

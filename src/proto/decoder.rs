@@ -2,7 +2,7 @@
 //! messages, enforcing masking by role, `max_frame_size` on the header, the fragmentation
 //! rules and fail-fast UTF-8 validation of text as its bytes arrive.
 
-use bytes::{Bytes, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 
 use super::Role;
 use super::close::parse_close_payload;
@@ -137,7 +137,7 @@ impl Decoder {
         if !kind.is_control() && header.payload_len > budget as u64 {
             return Err(Error::MessageTooLarge { max: budget });
         }
-        let _ = buf.split_to(header_len);
+        buf.advance(header_len);
         Ok(Some(PartialFrame { header, kind, processed: 0 }))
     }
 
