@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::time::timeout;
 use uniws::proto::handshake::accept_key;
 use uniws::{ConnectOptions, Error, Message, ServerOptions, WebSocket, connect, request_handler};
@@ -480,15 +480,22 @@ async fn the_server_chooses_a_subprotocol_from_a_raw_request() {
 
 // ---- slow clients ----
 
-#[tokio::test]
-async fn a_slowloris_client_is_cut_off_at_the_handshake_timeout() {
-    let (listener, addr) = bind().await;
-    let server = tokio::spawn(async move {
+/// Accepts one connection with a 300 ms handshake deadline; the outcome and how long it took.
+fn accept_with_300ms_deadline(
+    listener: TcpListener,
+) -> tokio::task::JoinHandle<(Result<(), Error>, Duration)> {
+    tokio::spawn(async move {
         let (tcp, _) = listener.accept().await.unwrap();
         let started = Instant::now();
         let result = ServerOptions::new().handshake_timeout(Duration::from_millis(300)).accept(tcp).await;
         (result.map(|_| ()), started.elapsed())
-    });
+    })
+}
+
+#[tokio::test]
+async fn a_slowloris_client_is_cut_off_at_the_handshake_timeout() {
+    let (listener, addr) = bind().await;
+    let server = accept_with_300ms_deadline(listener);
     let mut client = within(TcpStream::connect(addr)).await.unwrap();
     within(client.write_all(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: webs")).await.unwrap();
     let (result, elapsed) = within(server).await.unwrap();
@@ -879,12 +886,7 @@ async fn a_frame_sent_with_the_request_is_not_lost() {
 #[tokio::test]
 async fn a_client_dripping_bytes_is_cut_off_at_the_handshake_timeout() {
     let (listener, addr) = bind().await;
-    let server = tokio::spawn(async move {
-        let (tcp, _) = listener.accept().await.unwrap();
-        let started = Instant::now();
-        let result = ServerOptions::new().handshake_timeout(Duration::from_millis(300)).accept(tcp).await;
-        (result.map(|_| ()), started.elapsed())
-    });
+    let server = accept_with_300ms_deadline(listener);
     let mut client = within(TcpStream::connect(addr)).await.unwrap();
     let drip = tokio::spawn(async move {
         // One byte every 50 ms: the deadline covers the whole head, not each read.

@@ -76,6 +76,10 @@ impl Outbox {
     }
 
     async fn write_backlog(&self, writer: &mut Writer) -> Result<()> {
+        // The common case after a send: nothing waits, and the writer was just flushed.
+        if !self.has_backlog() {
+            return Ok(());
+        }
         writer.flush().await?;
         let pong = self.backlog().pong.take();
         if let Some(pong) = pong {
