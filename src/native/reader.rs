@@ -2,10 +2,13 @@
 //! frames out of it (payloads are handed out without a copy), answers pings and the peer's
 //! close through the shared writer, and fails the connection on a protocol error.
 
+use std::mem::MaybeUninit;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
-use bytes::BytesMut;
-use tokio::io::{AsyncReadExt, ReadHalf};
+use bytes::{BufMut, BytesMut};
+use tokio::io::{AsyncRead, ReadBuf, ReadHalf};
 
 use super::transport::BoxedTransport;
 use super::writer::Outbox;
@@ -86,11 +89,7 @@ impl Reader {
                     self.ready = Some(message);
                 }
                 Ok(None) => {
-                    let wanted = self.decoder.bytes_wanted(self.buf.len());
-                    self.buf.reserve(wanted.clamp(READ_CHUNK, MAX_RESERVE));
-                    let read = self.io.read_buf(&mut self.buf);
-                    // While waiting for input, also write a pong the transport could not take
-                    // before, so it goes out as soon as the peer reads again.
+                    let read = std::future::poll_fn(|cx| self.poll_fill(cx));
                     let read = if outbox.has_backlog() {
                         tokio::select! {
                             biased;
@@ -119,5 +118,33 @@ impl Reader {
                 }
             }
         }
+    }
+
+    /// Reads more input into the buffer: how many bytes (0 at the end of the stream).
+    fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Result<usize>> {
+        if self.buf.is_empty() {
+            // Between frames nothing is held while waiting: the read lands on the stack and
+            // only what arrived moves to the heap, so an idle connection keeps no read buffer
+            // (and no longer pins the buffer its last payload was cut from).
+            let mut chunk = [MaybeUninit::uninit(); READ_CHUNK];
+            let mut chunk = ReadBuf::uninit(&mut chunk);
+            ready!(Pin::new(&mut self.io).poll_read(cx, &mut chunk))?;
+            self.buf = BytesMut::from(chunk.filled());
+            return Poll::Ready(Ok(self.buf.len()));
+        }
+        // Inside a frame, read straight into its room: all that is left of it at once, up to
+        // a bound.
+        let wanted = self.decoder.bytes_wanted(self.buf.len());
+        self.buf.reserve(wanted.clamp(READ_CHUNK, MAX_RESERVE));
+        let mut room = ReadBuf::uninit(self.buf.spare_capacity_mut());
+        let start = room.filled().as_ptr();
+        ready!(Pin::new(&mut self.io).poll_read(cx, &mut room))?;
+        // A transport could swap the `ReadBuf` for one of its own (safe code can).
+        assert_eq!(start, room.filled().as_ptr(), "the transport replaced the read buffer");
+        let read = room.filled().len();
+        // SAFETY: `poll_read` initialised the first `read` bytes of the spare capacity, which
+        // the assertion shows is where they are.
+        unsafe { self.buf.advance_mut(read) };
+        Poll::Ready(Ok(read))
     }
 }
