@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::BytesMut;
+use futures_util::future::Either;
 
 use super::reader::Reader;
 use super::transport::{BoxedTransport, Transport};
@@ -52,10 +53,17 @@ pub struct RecvHalf {
     input_timeout: Option<Duration>,
 }
 
-async fn within<T>(limit: Option<Duration>, work: impl Future<Output = Result<T>>) -> Result<T> {
+/// `work`, failing with `Timeout` after `limit`. The timer lives on the heap: tokio's is
+/// large, and inline it would be copied with every send's and receive's future.
+fn within<T>(
+    limit: Option<Duration>,
+    work: impl Future<Output = Result<T>>,
+) -> impl Future<Output = Result<T>> {
     match limit {
-        Some(limit) => tokio::time::timeout(limit, work).await.unwrap_or(Err(Error::Timeout)),
-        None => work.await,
+        None => Either::Left(work),
+        Some(limit) => Either::Right(Box::pin(async move {
+            tokio::time::timeout(limit, work).await.unwrap_or(Err(Error::Timeout))
+        })),
     }
 }
 

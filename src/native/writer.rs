@@ -5,41 +5,43 @@
 //! between the halves and keeps the receiving side from waiting on a busy sender for pongs.
 
 use std::io::IoSlice;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use bytes::{Buf, Bytes, BytesMut};
+use futures_util::lock::Mutex;
 use tokio::io::{AsyncWrite, AsyncWriteExt, WriteHalf};
-use tokio::sync::Mutex;
 
 use super::transport::BoxedTransport;
 use crate::proto::{Encoder, MAX_CLOSE_REASON, WriteState};
 use crate::{Error, Message, Result};
 
-/// The writer both halves share, and what waits for it.
+/// The writer both halves share, and what waits for it. The writer's lock is uncontended
+/// in the common case, so it is one atomic operation each way (an async mutex that queues
+/// costs several times that on every send).
 pub(crate) struct Outbox {
     writer: Mutex<Writer>,
-    backlog: std::sync::Mutex<Backlog>,
-}
-
-/// What the receiving side could not write at once. One lock covers both fields, so a pong
-/// set aside is never forgotten by a sender clearing the flag.
-#[derive(Default)]
-struct Backlog {
     /// The answer to the latest ping not yet written. RFC 6455 §5.5.3 allows answering only
     /// the most recent ping, so a ping flood holds one pong, no more.
-    pong: Option<Message>,
-    /// Buffered bytes or a pong may be waiting for the transport.
-    waiting: bool,
+    pong: std::sync::Mutex<Option<Message>>,
+    /// Buffered bytes or a pong may be waiting for the transport. Set and cleared only under
+    /// the `pong` lock, so a pong set aside is never forgotten by a sender clearing the flag;
+    /// read without it, so the common case (nothing waits) takes no lock.
+    waiting: AtomicBool,
 }
 
 impl Outbox {
     pub(crate) fn new(writer: Writer) -> Self {
-        Self { writer: Mutex::new(writer), backlog: std::sync::Mutex::default() }
+        Self {
+            writer: Mutex::new(writer),
+            pong: std::sync::Mutex::default(),
+            waiting: AtomicBool::new(false),
+        }
     }
 
-    fn backlog(&self) -> std::sync::MutexGuard<'_, Backlog> {
-        self.backlog.lock().expect("not poisoned")
+    fn pong(&self) -> std::sync::MutexGuard<'_, Option<Message>> {
+        self.pong.lock().expect("not poisoned")
     }
 
     /// Sends one frame, then whatever the receiving side left waiting.
@@ -54,11 +56,11 @@ impl Outbox {
     /// next send, or for the receiving side to find the transport writable again.
     pub(crate) fn answer_ping(&self, pong: Message) {
         {
-            let mut backlog = self.backlog();
-            backlog.pong = Some(pong);
-            backlog.waiting = true;
+            let mut waiting = self.pong();
+            *waiting = Some(pong);
+            self.waiting.store(true, Ordering::Release);
         }
-        if let Ok(mut writer) = self.writer.try_lock() {
+        if let Some(mut writer) = self.writer.try_lock() {
             // A failed write shows up again on the next read or send.
             let _ = poll_once(self.write_backlog(&mut writer));
         }
@@ -66,7 +68,7 @@ impl Outbox {
 
     /// Whether something waits to be written (see [`flush_backlog`](Self::flush_backlog)).
     pub(crate) fn has_backlog(&self) -> bool {
-        self.backlog().waiting
+        self.waiting.load(Ordering::Acquire)
     }
 
     /// Writes what waits, once the writer is free and the transport takes it. Cancel-safe.
@@ -81,7 +83,7 @@ impl Outbox {
             return Ok(());
         }
         writer.flush().await?;
-        let pong = self.backlog().pong.take();
+        let pong = self.pong().take();
         if let Some(pong) = pong {
             match writer.enqueue(&pong) {
                 // After our close, no pong may follow; it is no loss.
@@ -90,9 +92,9 @@ impl Outbox {
             }
             writer.flush().await?;
         }
-        let mut backlog = self.backlog();
-        if backlog.pong.is_none() {
-            backlog.waiting = false;
+        let pong = self.pong();
+        if pong.is_none() {
+            self.waiting.store(false, Ordering::Release);
         }
         Ok(())
     }
@@ -126,7 +128,10 @@ fn poll_once<F: Future>(future: F) -> Option<F::Output> {
 pub(crate) struct Writer {
     io: WriteHalf<BoxedTransport>,
     encoder: Encoder,
+    /// Encoded frames; the first `out_written` bytes have gone out already. A cursor rather
+    /// than `advance`, so the emptied buffer is reused from its start without a reserve.
     out: BytesMut,
+    out_written: usize,
     /// A large payload to write after `out`, straight from the message's buffer.
     payload: Option<Bytes>,
     shut_down: bool,
@@ -134,7 +139,7 @@ pub(crate) struct Writer {
 
 impl Writer {
     pub(crate) fn new(io: WriteHalf<BoxedTransport>, encoder: Encoder) -> Self {
-        Self { io, encoder, out: BytesMut::new(), payload: None, shut_down: false }
+        Self { io, encoder, out: BytesMut::new(), out_written: 0, payload: None, shut_down: false }
     }
 
     /// Sends one frame and waits until the transport has taken all of it.
@@ -201,13 +206,14 @@ impl Writer {
             return Ok(());
         }
         while !self.out.is_empty() || self.payload.is_some() {
+            let out = &self.out[self.out_written..];
             let payload = self.payload.as_deref().unwrap_or_default();
-            let written = if self.out.is_empty() {
+            let written = if out.is_empty() {
                 self.io.write(payload).await?
             } else if payload.is_empty() || !self.io.is_write_vectored() {
-                self.io.write(&self.out).await?
+                self.io.write(out).await?
             } else {
-                self.io.write_vectored(&[IoSlice::new(&self.out), IoSlice::new(payload)]).await?
+                self.io.write_vectored(&[IoSlice::new(out), IoSlice::new(payload)]).await?
             };
             if written == 0 {
                 return Err(std::io::Error::from(std::io::ErrorKind::WriteZero).into());
@@ -219,18 +225,18 @@ impl Writer {
     }
 
     fn consume(&mut self, mut written: usize) {
-        let from_out = written.min(self.out.len());
-        self.out.advance(from_out);
+        let from_out = written.min(self.out.len() - self.out_written);
+        self.out_written += from_out;
         written -= from_out;
+        if self.out_written == self.out.len() {
+            self.out.clear();
+            self.out_written = 0;
+        }
         if let Some(payload) = &mut self.payload {
             payload.advance(written);
             if payload.is_empty() {
                 self.payload = None;
             }
-        }
-        if self.out.is_empty() {
-            // Reuse the buffer from its start.
-            self.out.clear();
         }
     }
 }

@@ -105,7 +105,9 @@ impl Decoder {
             return Ok(None);
         }
         let PartialFrame { header, kind, .. } = self.frame.take().expect("frame in progress");
-        let payload = buf.split_to(len).freeze();
+        // A payload that ends the buffer takes the buffer whole: splitting it would allocate a
+        // shared reference count that nothing else needs.
+        let payload = if buf.len() == len { std::mem::take(buf) } else { buf.split_to(len) }.freeze();
         self.finish_frame(header, kind, payload).map(Some)
     }
 
