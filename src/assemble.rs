@@ -23,8 +23,10 @@ pub(crate) trait FrameSource {
     /// is received.
     async fn fail(&mut self, error: &Error);
     /// Receives one frame; a data frame larger than `budget` fails the connection with
-    /// `MessageTooLarge` before its payload is read.
-    async fn recv_frame(&mut self, budget: usize) -> Result<Message>;
+    /// `MessageTooLarge` before its payload is read. With `whole`, the backend may instead
+    /// return a whole data message it put together itself (within `budget` and
+    /// [`MAX_FRAGMENTS`]), without the copies assembling frames here costs.
+    async fn recv_frame(&mut self, budget: usize, whole: bool) -> Result<Message>;
     /// The message being assembled by `recv_all`, kept across calls so that a control
     /// message returned in the middle of it loses nothing.
     fn assembly(&mut self) -> &mut Assembly;
@@ -39,9 +41,17 @@ pub(crate) struct Assembly {
 }
 
 impl Assembly {
-    /// Drops an unfinished message: a plain `recv` takes over its remaining frames.
+    /// Drops an unfinished message.
     pub(crate) fn clear(&mut self) {
         *self = Self::default();
+    }
+
+    /// An unfinished message, as a partial message, for a plain `recv` that takes over its
+    /// remaining frames.
+    pub(crate) fn take_partial(&mut self) -> Option<Message> {
+        let kind = self.kind?;
+        let data = std::mem::take(self).data.freeze();
+        Some(Message::data_frame(kind, data, true))
     }
 }
 
@@ -109,7 +119,7 @@ fn char_boundary(text: &[u8], start: usize, end: usize) -> usize {
 pub(crate) async fn recv_all<T: FrameSource>(io: &mut T, max_message_size: usize) -> Result<Message> {
     loop {
         let budget = max_message_size.saturating_sub(io.assembly().data.len());
-        let frame = match io.recv_frame(budget).await {
+        let frame = match io.recv_frame(budget, true).await {
             Ok(frame) => frame,
             Err(Error::MessageTooLarge { .. }) => {
                 io.assembly().clear();

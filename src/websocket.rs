@@ -89,11 +89,14 @@ impl SendHalf {
 }
 
 impl RecvHalf {
-    /// See [`WebSocket::recv`]. An unfinished `recv_all` message is dropped: its remaining
-    /// frames come out of `recv` one by one.
+    /// See [`WebSocket::recv`]. After a `recv_all` that stopped mid-message (it returned a
+    /// control message, or timed out), what it put together comes first, as a partial
+    /// message; the remaining frames follow one by one.
     pub async fn recv(&mut self) -> Result<Message> {
-        self.assembly().clear();
-        self.recv_frame(usize::MAX).await
+        if let Some(partial) = self.assembly().take_partial() {
+            return Ok(partial);
+        }
+        self.recv_frame(usize::MAX, false).await
     }
 
     /// See [`WebSocket::recv_all`].

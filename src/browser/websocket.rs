@@ -113,7 +113,7 @@ impl WebSocket {
         self.send.close(code, reason).await?;
         let answer = async {
             loop {
-                match self.recv.recv_frame(usize::MAX).await {
+                match self.recv.recv_frame(usize::MAX, false).await {
                     Ok(m) if m.message_type() == MessageType::Close => return Ok(()),
                     Ok(_) => {}
                     Err(Error::Closed) => return Ok(()),
@@ -219,7 +219,7 @@ impl RecvHalf {
     }
 
     /// The next piece of a message being cut, or the next received message (cut if large).
-    fn next_frame(&mut self, budget: usize) -> Poll<Result<Message>> {
+    fn next_frame(&mut self, budget: usize, whole: bool) -> Poll<Result<Message>> {
         if let Some(piece) = self.pieces.as_mut().and_then(Iterator::next) {
             return Poll::Ready(Ok(piece));
         }
@@ -246,7 +246,9 @@ impl RecvHalf {
             self.socket.fail(&error);
             return Poll::Ready(Err(error));
         }
-        if message.len() <= self.socket.max_frame_size {
+        // The browser hands over whole messages: one is cut into frames only for a plain
+        // `recv`, to emulate max_frame_size.
+        if whole || message.len() <= self.socket.max_frame_size {
             return Poll::Ready(Ok(message));
         }
         let mut pieces = Fragments::new(message, self.socket.max_frame_size);
@@ -297,10 +299,10 @@ impl FrameSource for RecvHalf {
         self.socket.fail(error);
     }
 
-    async fn recv_frame(&mut self, budget: usize) -> Result<Message> {
+    async fn recv_frame(&mut self, budget: usize, whole: bool) -> Result<Message> {
         let limit = self.input_timeout;
         let next = poll_fn(|cx| {
-            let ready = self.next_frame(budget);
+            let ready = self.next_frame(budget, whole);
             if ready.is_pending() {
                 self.socket.events.borrow_mut().wait(cx.waker());
             }

@@ -48,10 +48,13 @@ impl Reader {
         self.done = true;
     }
 
-    /// The next frame. Cancel-safe: bytes read stay buffered, a decoded frame stays ready.
+    /// The next frame; with `whole`, a fragmented data message put together in place (see
+    /// [`Decoder::decode_whole`]). Cancel-safe: bytes read stay buffered, a decoded frame stays
+    /// ready.
     pub(crate) async fn recv(
         &mut self,
         budget: usize,
+        whole: bool,
         outbox: &Outbox,
         auto_pong: bool,
         fail_limit: Duration,
@@ -74,7 +77,12 @@ impl Reader {
             if self.done {
                 return Err(Error::Closed);
             }
-            match self.decoder.decode(&mut self.buf, budget) {
+            let decoded = if whole {
+                self.decoder.decode_whole(&mut self.buf, budget)
+            } else {
+                self.decoder.decode(&mut self.buf, budget)
+            };
+            match decoded {
                 Ok(Some(message)) => {
                     match message.message_type() {
                         MessageType::Ping if auto_pong => {
@@ -132,11 +140,12 @@ impl Reader {
             self.buf = BytesMut::from(chunk.filled());
             return Poll::Ready(Ok(self.buf.len()));
         }
-        // Inside a frame, read straight into its room: all that is left of it at once, up to
-        // a bound.
-        let wanted = self.decoder.bytes_wanted(self.buf.len());
-        self.buf.reserve(wanted.clamp(READ_CHUNK, MAX_RESERVE));
-        let mut room = ReadBuf::uninit(self.buf.spare_capacity_mut());
+        // Otherwise read straight into the buffer: all that is left of a large frame at once
+        // (up to a bound) and no further, so the next frame's header is not read into the
+        // room a message being put together needs for its next payload.
+        let room = self.decoder.bytes_wanted(self.buf.len()).clamp(READ_CHUNK, MAX_RESERVE);
+        self.buf.reserve(room);
+        let mut room = ReadBuf::uninit(&mut self.buf.spare_capacity_mut()[..room]);
         let start = room.filled().as_ptr();
         ready!(Pin::new(&mut self.io).poll_read(cx, &mut room))?;
         // A transport could swap the `ReadBuf` for one of its own (safe code can).

@@ -129,7 +129,7 @@ impl WebSocket {
         let limit = self.send.shared.close_timeout;
         let answer = tokio::time::timeout(limit, async {
             loop {
-                match self.recv.recv_frame(usize::MAX).await {
+                match self.recv.recv_frame(usize::MAX, false).await {
                     Ok(m) if m.message_type() == MessageType::Close => return Ok(()),
                     Ok(_) => {}
                     Err(Error::Closed) => return Ok(()),
@@ -201,9 +201,9 @@ impl FrameSource for RecvHalf {
         self.shared.outbox.fail(error, self.shared.close_timeout).await;
     }
 
-    async fn recv_frame(&mut self, budget: usize) -> Result<Message> {
+    async fn recv_frame(&mut self, budget: usize, whole: bool) -> Result<Message> {
         let shared = &*self.shared;
-        let work = self.reader.recv(budget, &shared.outbox, shared.auto_pong, shared.close_timeout);
+        let work = self.reader.recv(budget, whole, &shared.outbox, shared.auto_pong, shared.close_timeout);
         within(self.input_timeout, work).await
     }
 

@@ -9,7 +9,7 @@ use super::close::parse_close_payload;
 use super::frame::{FrameHeader, OpCode};
 use super::mask::apply_mask;
 use super::utf8::Utf8Validator;
-use crate::{Error, Message, MessageType};
+use crate::{Error, MAX_FRAGMENTS, Message, MessageType};
 
 /// Where the receiving side stands between calls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,7 +26,7 @@ pub enum ReadState {
 struct PartialFrame {
     header: FrameHeader,
     kind: MessageType,
-    /// Payload bytes at the front of the buffer already unmasked (and validated, for text).
+    /// Payload bytes at the front of the input already unmasked (and validated, for text).
     processed: usize,
 }
 
@@ -40,6 +40,11 @@ pub struct Decoder {
     utf8: Utf8Validator,
     /// The start of a character split by the previous text fragment, delivered with the next.
     carry: Vec<u8>,
+    /// For [`decode_whole`](Self::decode_whole): the payloads of a fragmented message so far,
+    /// at the front of the buffer; the input starts behind them.
+    assembled: usize,
+    /// The data frames of that message so far.
+    fragments: usize,
 }
 
 impl Decoder {
@@ -52,6 +57,8 @@ impl Decoder {
             frame: None,
             utf8: Utf8Validator::new(),
             carry: Vec::new(),
+            assembled: 0,
+            fragments: 0,
         }
     }
 
@@ -68,9 +75,10 @@ impl Decoder {
     /// How many more bytes the buffer needs before the next call can make progress, given
     /// that it holds `buffered` bytes.
     pub fn bytes_wanted(&self, buffered: usize) -> usize {
+        let input = buffered - self.assembled;
         match &self.frame {
-            Some(frame) => (frame.header.payload_len as usize).saturating_sub(buffered).max(1),
-            None => 2usize.saturating_sub(buffered).max(1),
+            Some(frame) => (frame.header.payload_len as usize).saturating_sub(input).max(1),
+            None => 2usize.saturating_sub(input).max(1),
         }
     }
 
@@ -79,40 +87,91 @@ impl Decoder {
     /// `budget` is `MessageTooLarge` (the caller's remaining message allowance). Every error
     /// is the peer's fault and should fail the connection with [`Error::close_code`].
     pub fn decode(&mut self, buf: &mut BytesMut, budget: usize) -> Result<Option<Message>, Error> {
+        self.decode_frames(buf, budget, false)
+    }
+
+    /// Like [`decode`](Self::decode), but a fragmented data message is put together in place,
+    /// each payload right behind the last with the headers cut out, and comes out whole
+    /// without a copy. Control frames between its fragments come out as they arrive.
+    /// `budget` bounds the whole message; more than [`MAX_FRAGMENTS`] frames is
+    /// `TooManyFragments`. A plain `decode` after it first hands out what was put together,
+    /// as a partial message.
+    pub fn decode_whole(&mut self, buf: &mut BytesMut, budget: usize) -> Result<Option<Message>, Error> {
+        self.decode_frames(buf, budget, true)
+    }
+
+    fn decode_frames(
+        &mut self,
+        buf: &mut BytesMut,
+        budget: usize,
+        whole: bool,
+    ) -> Result<Option<Message>, Error> {
         if self.state == ReadState::CloseReceived {
             return Err(Error::Closed);
         }
-        let frame = match &mut self.frame {
-            Some(frame) => frame,
-            None => match self.start_frame(buf, budget)? {
-                Some(frame) => self.frame.insert(frame),
-                None => return Ok(None),
-            },
-        };
-        let len = frame.header.payload_len as usize;
-        let available = buf.len().min(len);
-        if frame.processed < available {
-            let fresh = &mut buf[frame.processed..available];
-            if let Some(key) = frame.header.mask {
-                apply_mask(fresh, key, frame.processed);
-            }
-            if frame.kind == MessageType::Text {
-                self.utf8.feed(fresh)?;
-            }
-            frame.processed = available;
+        if !whole
+            && self.assembled > 0
+            && let Some(message) = self.release_assembled(buf)
+        {
+            return Ok(Some(message));
         }
-        if available < len {
-            return Ok(None);
+        loop {
+            let at = self.assembled;
+            // No input is nothing to do: a frame's last byte and its completion come together.
+            if buf.len() == at {
+                return Ok(None);
+            }
+            let frame = match &mut self.frame {
+                Some(frame) => frame,
+                None => match self.start_frame(buf, budget)? {
+                    Some(frame) => self.frame.insert(frame),
+                    None => return Ok(None),
+                },
+            };
+            let len = frame.header.payload_len as usize;
+            let available = (buf.len() - at).min(len);
+            if frame.processed < available {
+                let fresh = &mut buf[at + frame.processed..at + available];
+                if let Some(key) = frame.header.mask {
+                    apply_mask(fresh, key, frame.processed);
+                }
+                if frame.kind == MessageType::Text {
+                    self.utf8.feed(fresh)?;
+                }
+                frame.processed = available;
+            }
+            if available < len {
+                return Ok(None);
+            }
+            let PartialFrame { header, kind, .. } = self.frame.take().expect("frame in progress");
+            if whole && !kind.is_control() && !(header.fin && at == 0) {
+                self.fragments += 1;
+                if self.fragments > MAX_FRAGMENTS {
+                    return Err(Error::TooManyFragments { max: MAX_FRAGMENTS });
+                }
+                self.assembled += len;
+                if !header.fin {
+                    self.state = ReadState::Fragmented(kind);
+                    continue;
+                }
+                return self.finish_whole(buf, kind).map(Some);
+            }
+            let payload = if at == 0 {
+                take_front(buf, len)
+            } else {
+                // A control frame between fragments: its payload (125 bytes at most) is copied
+                // out from behind the message being put together.
+                let payload = Bytes::copy_from_slice(&buf[at..at + len]);
+                cut(buf, at, len);
+                payload
+            };
+            return self.finish_frame(header, kind, payload).map(Some);
         }
-        let PartialFrame { header, kind, .. } = self.frame.take().expect("frame in progress");
-        // A payload that ends the buffer takes the buffer whole: splitting it would allocate a
-        // shared reference count that nothing else needs.
-        let payload = if buf.len() == len { std::mem::take(buf) } else { buf.split_to(len) }.freeze();
-        self.finish_frame(header, kind, payload).map(Some)
     }
 
     fn start_frame(&mut self, buf: &mut BytesMut, budget: usize) -> Result<Option<PartialFrame>, Error> {
-        let Some((header, header_len)) = FrameHeader::decode(buf)? else { return Ok(None) };
+        let at = self.assembled;
+        let Some((header, header_len)) = FrameHeader::decode(&buf[at..])? else { return Ok(None) };
         match (self.role, header.mask) {
             (Role::Server, None) => return Err(Error::protocol("unmasked frame from a client")),
             (Role::Client, Some(_)) => return Err(Error::protocol("masked frame from a server")),
@@ -136,11 +195,49 @@ impl Decoder {
             (OpCode::Ping, _) => MessageType::Ping,
             (OpCode::Pong, _) => MessageType::Pong,
         };
-        if !kind.is_control() && header.payload_len > budget as u64 {
+        if !kind.is_control() && header.payload_len > budget.saturating_sub(at) as u64 {
             return Err(Error::MessageTooLarge { max: budget });
         }
-        buf.advance(header_len);
+        cut(buf, at, header_len);
         Ok(Some(PartialFrame { header, kind, processed: 0 }))
+    }
+
+    /// The message put together by `decode_whole`, now that its last frame is in.
+    fn finish_whole(&mut self, buf: &mut BytesMut, kind: MessageType) -> Result<Message, Error> {
+        let mut data = take_front(buf, std::mem::take(&mut self.assembled));
+        self.fragments = 0;
+        self.state = ReadState::Open;
+        if kind == MessageType::Text {
+            self.utf8.finish()?;
+            // The message began in plain `decode` calls, one of which held back a split character.
+            if !self.carry.is_empty() {
+                let mut joined = std::mem::take(&mut self.carry);
+                joined.extend_from_slice(&data);
+                data = Bytes::from(joined);
+            }
+        }
+        Ok(Message::data_frame(kind, data, false))
+    }
+
+    /// After `decode_whole` stopped mid-message (a control frame came out, or its caller gave
+    /// up), a plain `decode` hands out what was put together: as a partial message, or, with
+    /// a data frame in progress, as the front of that frame's payload.
+    fn release_assembled(&mut self, buf: &mut BytesMut) -> Option<Message> {
+        let assembled = std::mem::take(&mut self.assembled);
+        self.fragments = 0;
+        if let Some(frame) = &mut self.frame
+            && !frame.kind.is_control()
+        {
+            frame.header.payload_len += assembled as u64;
+            frame.processed += assembled;
+            return None;
+        }
+        let ReadState::Fragmented(kind) = self.state else {
+            unreachable!("assembled bytes outside a message")
+        };
+        let payload = take_front(buf, assembled);
+        let data = if kind == MessageType::Text { self.text_fragment(payload) } else { payload };
+        Some(Message::data_frame(kind, data, true))
     }
 
     fn finish_frame(
@@ -186,5 +283,21 @@ impl Decoder {
         data.extend_from_slice(&payload);
         self.carry = data.split_off(ready);
         Bytes::from(data)
+    }
+}
+
+/// The first `len` bytes of `buf`, without a copy. A payload that ends the buffer takes the
+/// buffer whole: splitting it would allocate a shared reference count nothing else needs.
+fn take_front(buf: &mut BytesMut, len: usize) -> Bytes {
+    if buf.len() == len { std::mem::take(buf) } else { buf.split_to(len) }.freeze()
+}
+
+/// Removes `len` bytes at `at`; at the front, without moving anything.
+fn cut(buf: &mut BytesMut, at: usize, len: usize) {
+    if at == 0 {
+        buf.advance(len);
+    } else {
+        buf.copy_within(at + len.., at);
+        buf.truncate(buf.len() - len);
     }
 }

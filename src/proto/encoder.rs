@@ -117,6 +117,7 @@ impl Encoder {
 }
 
 fn put_frame(header: FrameHeader, payload: &[u8], out: &mut BytesMut) {
+    out.reserve(MAX_HEADER_LEN + payload.len());
     put_header(header, out);
     let at = out.len();
     out.extend_from_slice(payload);

@@ -29,3 +29,5 @@ pub enum Role {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod whole_tests;
