@@ -94,6 +94,21 @@ async fn partial_frames_in_both_directions() {
     assert_eq!(whole, Message::binary(vec![1u8, 1, 1, 2, 2, 2]));
 }
 
+/// `recv_all` returns a ping that arrives between fragments; a plain `recv` after it hands
+/// out what `recv_all` had put together, as a partial message, then the rest: nothing lost.
+#[tokio::test]
+async fn recv_after_an_interrupted_recv_all_loses_nothing() {
+    let (mut client, mut server) = default_pair().await;
+    client.send(Message::text("hé").with_partial(true)).await.unwrap();
+    client.send(Message::text("llo").with_partial(true)).await.unwrap();
+    client.send(Message::ping(&b"between"[..])).await.unwrap();
+    client.send(Message::text(" wörld")).await.unwrap();
+    let ping = timeout(LIMIT, server.recv_all(100)).await.unwrap().unwrap();
+    assert_eq!(ping, Message::ping(&b"between"[..]));
+    assert_eq!(recv(&mut server).await.unwrap(), Message::text("héllo").with_partial(true));
+    assert_eq!(recv(&mut server).await.unwrap(), Message::text(" wörld"));
+}
+
 #[tokio::test]
 async fn sixteen_mib_through_send_all_and_recv_all_in_one_mib_frames() {
     const SIZE: usize = 16 << 20;
