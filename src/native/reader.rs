@@ -8,9 +8,9 @@ use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
 use bytes::{BufMut, BytesMut};
-use tokio::io::{AsyncRead, ReadBuf, ReadHalf};
+use tokio::io::{AsyncRead, ReadBuf};
 
-use super::transport::BoxedTransport;
+use super::transport::TransportReader;
 use super::writer::Outbox;
 use crate::proto::Decoder;
 use crate::{Error, Message, MessageType, Result};
@@ -23,7 +23,7 @@ const READ_CHUNK: usize = 4096;
 const MAX_RESERVE: usize = 1 << 20;
 
 pub(crate) struct Reader {
-    io: ReadHalf<BoxedTransport>,
+    io: TransportReader,
     buf: BytesMut,
     decoder: Decoder,
     /// A decoded message not yet returned, and the peer's close still to be answered; both
@@ -35,7 +35,7 @@ pub(crate) struct Reader {
 }
 
 impl Reader {
-    pub(crate) fn new(io: ReadHalf<BoxedTransport>, buf: BytesMut, decoder: Decoder) -> Self {
+    pub(crate) fn new(io: TransportReader, buf: BytesMut, decoder: Decoder) -> Self {
         Self { io, buf, decoder, ready: None, close_answer: None, done: false }
     }
 
@@ -61,7 +61,8 @@ impl Reader {
     ) -> Result<Message> {
         loop {
             if let Some(close) = &self.close_answer {
-                let answered = outbox.answer_close(close).await;
+                // The rare paths are boxed so the future of every `recv` stays small.
+                let answered = Box::pin(outbox.answer_close(close)).await;
                 self.close_answer = None;
                 match answered {
                     Ok(()) | Err(Error::Closed) => {}
@@ -102,7 +103,7 @@ impl Reader {
                         tokio::select! {
                             biased;
                             read = read => read?,
-                            flushed = outbox.flush_backlog() => {
+                            flushed = Box::pin(outbox.flush_backlog()) => {
                                 flushed?;
                                 continue;
                             }
@@ -121,7 +122,7 @@ impl Reader {
                 }
                 Err(error) => {
                     self.done = true;
-                    outbox.fail(&error, fail_limit).await;
+                    Box::pin(outbox.fail(&error, fail_limit)).await;
                     return Err(error);
                 }
             }

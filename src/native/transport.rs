@@ -5,6 +5,12 @@ use std::net::SocketAddr;
 
 use tokio::io::{AsyncRead, AsyncWrite};
 
+/// The reading half of a split transport.
+pub type TransportReader = Box<dyn AsyncRead + Send + Unpin>;
+
+/// The writing half of a split transport.
+pub type TransportWriter = Box<dyn AsyncWrite + Send + Unpin>;
+
 /// A stream a [`WebSocket`](crate::WebSocket) can run over. Implemented for TCP, TLS over
 /// any transport, Unix sockets and in-memory duplex pipes; implement it (the address methods
 /// have defaults) to run over anything else.
@@ -18,6 +24,14 @@ pub trait Transport: AsyncRead + AsyncWrite + Send + Unpin + 'static {
     fn peer_addr(&self) -> Option<SocketAddr> {
         None
     }
+
+    /// Splits the stream into halves that read and write independently. The default shares
+    /// the stream behind a lock ([`tokio::io::split`]), taken on every read and write;
+    /// override it for a stream that splits without one, as TCP does.
+    fn into_halves(self: Box<Self>) -> (TransportReader, TransportWriter) {
+        let (read, write) = tokio::io::split(self);
+        (Box::new(read), Box::new(write))
+    }
 }
 
 impl Transport for tokio::net::TcpStream {
@@ -27,6 +41,11 @@ impl Transport for tokio::net::TcpStream {
 
     fn peer_addr(&self) -> Option<SocketAddr> {
         tokio::net::TcpStream::peer_addr(self).ok()
+    }
+
+    fn into_halves(self: Box<Self>) -> (TransportReader, TransportWriter) {
+        let (read, write) = self.into_split();
+        (Box::new(read), Box::new(write))
     }
 }
 
@@ -62,6 +81,10 @@ impl Transport for Box<dyn Transport> {
 
     fn peer_addr(&self) -> Option<SocketAddr> {
         (**self).peer_addr()
+    }
+
+    fn into_halves(self: Box<Self>) -> (TransportReader, TransportWriter) {
+        (*self).into_halves()
     }
 }
 

@@ -79,7 +79,7 @@ impl WebSocket {
     /// `buffered` holds bytes read past the handshake: the first frames.
     pub(crate) fn new(stream: BoxedTransport, buffered: BytesMut, config: SocketConfig) -> Self {
         let (local_addr, peer_addr) = (stream.local_addr(), stream.peer_addr());
-        let (read, write) = tokio::io::split(stream);
+        let (read, write) = stream.into_halves();
         let shared = Arc::new(Shared {
             outbox: Outbox::new(Writer::new(write, Encoder::new(config.role, config.max_frame_size))),
             protocol: config.protocol,
@@ -191,7 +191,7 @@ impl FrameSink for SendHalf {
     }
 
     async fn send_frame(&mut self, message: Message) -> Result<()> {
-        within(self.output_timeout, self.shared.outbox.send(&message)).await
+        within(self.output_timeout, self.shared.outbox.send(message)).await
     }
 }
 

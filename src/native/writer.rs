@@ -5,15 +5,16 @@
 //! between the halves and keeps the receiving side from waiting on a busy sender for pongs.
 
 use std::io::IoSlice;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll, Waker, ready};
 use std::time::Duration;
 
 use bytes::{Buf, Bytes, BytesMut};
 use futures_util::lock::Mutex;
-use tokio::io::{AsyncWrite, AsyncWriteExt, WriteHalf};
+use tokio::io::{AsyncWrite, AsyncWriteExt};
 
-use super::transport::BoxedTransport;
+use super::transport::TransportWriter;
 use crate::proto::{Encoder, MAX_CLOSE_REASON, WriteState};
 use crate::{Error, Message, Result};
 
@@ -45,10 +46,14 @@ impl Outbox {
     }
 
     /// Sends one frame, then whatever the receiving side left waiting.
-    pub(crate) async fn send(&self, message: &Message) -> Result<()> {
+    pub(crate) async fn send(&self, message: Message) -> Result<()> {
         let mut writer = self.writer.lock().await;
-        writer.send(message).await?;
-        self.write_backlog(&mut writer).await
+        writer.send(&message).await?;
+        if self.has_backlog() {
+            // Rare, so on the heap: every send's future stays small (futures are moved whole).
+            Box::pin(self.write_backlog(&mut writer)).await?;
+        }
+        Ok(())
     }
 
     /// Answers a ping without ever waiting: the pong goes out now if the writer is free and
@@ -78,10 +83,6 @@ impl Outbox {
     }
 
     async fn write_backlog(&self, writer: &mut Writer) -> Result<()> {
-        // The common case after a send: nothing waits, and the writer was just flushed.
-        if !self.has_backlog() {
-            return Ok(());
-        }
         writer.flush().await?;
         let pong = self.pong().take();
         if let Some(pong) = pong {
@@ -126,7 +127,7 @@ fn poll_once<F: Future>(future: F) -> Option<F::Output> {
 }
 
 pub(crate) struct Writer {
-    io: WriteHalf<BoxedTransport>,
+    io: TransportWriter,
     encoder: Encoder,
     /// Encoded frames; the first `out_written` bytes have gone out already. A cursor rather
     /// than `advance`, so the emptied buffer is reused from its start without a reserve.
@@ -138,7 +139,7 @@ pub(crate) struct Writer {
 }
 
 impl Writer {
-    pub(crate) fn new(io: WriteHalf<BoxedTransport>, encoder: Encoder) -> Self {
+    pub(crate) fn new(io: TransportWriter, encoder: Encoder) -> Self {
         Self { io, encoder, out: BytesMut::new(), out_written: 0, payload: None, shut_down: false }
     }
 
@@ -205,23 +206,28 @@ impl Writer {
         if self.out.is_empty() && self.payload.is_none() {
             return Ok(());
         }
+        std::future::poll_fn(|cx| self.poll_flush(cx)).await
+    }
+
+    fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
         while !self.out.is_empty() || self.payload.is_some() {
+            let mut io = Pin::new(&mut self.io);
             let out = &self.out[self.out_written..];
             let payload = self.payload.as_deref().unwrap_or_default();
             let written = if out.is_empty() {
-                self.io.write(payload).await?
-            } else if payload.is_empty() || !self.io.is_write_vectored() {
-                self.io.write(out).await?
+                ready!(io.as_mut().poll_write(cx, payload))?
+            } else if payload.is_empty() || !io.is_write_vectored() {
+                ready!(io.as_mut().poll_write(cx, out))?
             } else {
-                self.io.write_vectored(&[IoSlice::new(out), IoSlice::new(payload)]).await?
+                ready!(io.as_mut().poll_write_vectored(cx, &[IoSlice::new(out), IoSlice::new(payload)]))?
             };
             if written == 0 {
-                return Err(std::io::Error::from(std::io::ErrorKind::WriteZero).into());
+                return Poll::Ready(Err(std::io::Error::from(std::io::ErrorKind::WriteZero).into()));
             }
             self.consume(written);
         }
-        self.io.flush().await?;
-        Ok(())
+        ready!(Pin::new(&mut self.io).poll_flush(cx))?;
+        Poll::Ready(Ok(()))
     }
 
     fn consume(&mut self, mut written: usize) {

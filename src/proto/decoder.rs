@@ -28,6 +28,9 @@ struct PartialFrame {
     kind: MessageType,
     /// Payload bytes at the front of the input already unmasked (and validated, for text).
     processed: usize,
+    /// Bytes of an interrupted assembly taken in front of the payload (see
+    /// `release_assembled`): counted in `processed`, not in the mask's offset.
+    front: usize,
 }
 
 /// Decodes frames from a byte buffer, one call per frame. Pure: no I/O.
@@ -133,7 +136,7 @@ impl Decoder {
             if frame.processed < available {
                 let fresh = &mut buf[at + frame.processed..at + available];
                 if let Some(key) = frame.header.mask {
-                    apply_mask(fresh, key, frame.processed);
+                    apply_mask(fresh, key, frame.processed - frame.front);
                 }
                 if frame.kind == MessageType::Text {
                     self.utf8.feed(fresh)?;
@@ -199,7 +202,7 @@ impl Decoder {
             return Err(Error::MessageTooLarge { max: budget });
         }
         cut(buf, at, header_len);
-        Ok(Some(PartialFrame { header, kind, processed: 0 }))
+        Ok(Some(PartialFrame { header, kind, processed: 0, front: 0 }))
     }
 
     /// The message put together by `decode_whole`, now that its last frame is in.
@@ -230,6 +233,7 @@ impl Decoder {
         {
             frame.header.payload_len += assembled as u64;
             frame.processed += assembled;
+            frame.front += assembled;
             return None;
         }
         let ReadState::Fragmented(kind) = self.state else {

@@ -163,17 +163,19 @@ fn plain_decode_after_an_interrupted_whole_message_loses_nothing() {
 /// progress takes what was put together in front of its own payload.
 #[test]
 fn plain_decode_inside_a_frame_takes_the_assembled_part_along() {
-    let wire = client_wire(&fragments(MessageType::Binary, &[&[1; 100], &[2; 100], &[3; 100]]));
+    // Lengths not multiples of 4: the rest of the frame must still unmask in phase.
+    let wire = client_wire(&fragments(MessageType::Binary, &[&[1; 101], &[2; 102], &[3; 103]]));
+    let cut = 107 + 6 + 50;
     let mut decoder = Decoder::new(Role::Server, MAX);
-    let mut buf = BytesMut::from(&wire[..106 + 6 + 50]);
+    let mut buf = BytesMut::from(&wire[..cut]);
     assert!(decoder.decode_whole(&mut buf, usize::MAX).unwrap().is_none());
-    buf.extend_from_slice(&wire[106 + 6 + 50..]);
+    buf.extend_from_slice(&wire[cut..]);
     let first = decoder.decode(&mut buf, usize::MAX).unwrap().expect("the first two frames");
     assert!(first.is_partial());
-    assert_eq!(first.data(), &[[1u8; 100], [2; 100]].concat()[..]);
+    assert_eq!(first.data(), &[&[1u8; 101][..], &[2; 102]].concat()[..]);
     let last = decoder.decode(&mut buf, usize::MAX).unwrap().expect("the last frame");
     assert!(!last.is_partial());
-    assert_eq!(last.data(), &[3u8; 100][..]);
+    assert_eq!(last.data(), &[3u8; 103][..]);
 }
 
 /// A message begun with plain `decode` (a character held back) and finished whole.
