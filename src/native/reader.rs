@@ -2,6 +2,7 @@
 //! frames out of it (payloads are handed out without a copy), answers pings and the peer's
 //! close through the shared writer, and fails the connection on a protocol error.
 
+use std::cell::RefCell;
 use std::mem::MaybeUninit;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
@@ -17,6 +18,15 @@ use crate::{Error, Message, MessageType, Result};
 
 /// Reads ask for at least this much room, so small frames take one read for many.
 const READ_CHUNK: usize = 4096;
+
+/// Reads between frames take this much at most: one read takes a whole medium-sized message.
+const SCRATCH_LEN: usize = 64 << 10;
+
+thread_local! {
+    /// Where reads between frames land (see `poll_fill`): one per thread rather than one per
+    /// connection, and no stack probe over a large array on every read.
+    static SCRATCH: RefCell<Option<Box<[MaybeUninit<u8>]>>> = const { RefCell::new(None) };
+}
 
 /// Room for a large frame is reserved at most this much at a time, so a peer that announces
 /// a big frame and sends it slowly holds memory in proportion to what it actually sent.
@@ -132,19 +142,28 @@ impl Reader {
     /// Reads more input into the buffer: how many bytes (0 at the end of the stream).
     fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Result<usize>> {
         if self.buf.is_empty() {
-            // Between frames nothing is held while waiting: the read lands on the stack and
-            // only what arrived moves to the heap, so an idle connection keeps no read buffer
-            // (and no longer pins the buffer its last payload was cut from).
-            let mut chunk = [MaybeUninit::uninit(); READ_CHUNK];
-            let mut chunk = ReadBuf::uninit(&mut chunk);
-            ready!(Pin::new(&mut self.io).poll_read(cx, &mut chunk))?;
-            self.buf = BytesMut::from(chunk.filled());
-            return Poll::Ready(Ok(self.buf.len()));
+            // Between frames nothing is held while waiting: the read lands in the thread's
+            // scratch buffer and only what arrived moves to the heap, so an idle connection
+            // keeps no read buffer (and no longer pins the buffer its last payload was cut
+            // from). The scratch is busy only if a transport's read reads another WebSocket.
+            let io = &mut self.io;
+            let scratch_read = SCRATCH.with(|scratch| {
+                let mut scratch = scratch.try_borrow_mut().ok()?;
+                let scratch = scratch.get_or_insert_with(|| Box::new_uninit_slice(SCRATCH_LEN));
+                let mut chunk = ReadBuf::uninit(scratch);
+                Some(Pin::new(io).poll_read(cx, &mut chunk).map_ok(|()| BytesMut::from(chunk.filled())))
+            });
+            if let Some(read) = scratch_read {
+                self.buf = ready!(read)?;
+                return Poll::Ready(Ok(self.buf.len()));
+            }
         }
         // Otherwise read straight into the buffer: all that is left of a large frame at once
-        // (up to a bound) and no further, so the next frame's header is not read into the
-        // room a message being put together needs for its next payload.
-        let room = self.decoder.bytes_wanted(self.buf.len()).clamp(READ_CHUNK, MAX_RESERVE);
+        // (up to a bound), and a little more, so that a read that finishes the frame comes up
+        // short (the transport then knows the socket is drained, and a further read would only
+        // find it empty), while the next frame's bytes that come with it stay few: a message
+        // being put together moves them to make room for the next payload.
+        let room = self.decoder.bytes_wanted(self.buf.len()).min(MAX_RESERVE) + READ_CHUNK;
         self.buf.reserve(room);
         let mut room = ReadBuf::uninit(&mut self.buf.spare_capacity_mut()[..room]);
         let start = room.filled().as_ptr();
