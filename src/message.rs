@@ -213,7 +213,7 @@ impl Message {
     pub fn as_text(&self) -> Option<&str> {
         match self.kind {
             // The constructors only admit valid UTF-8 for these two types.
-            MessageType::Text | MessageType::Close => std::str::from_utf8(&self.data).ok(),
+            MessageType::Text | MessageType::Close => simdutf8::basic::from_utf8(&self.data).ok(),
             _ => None,
         }
     }

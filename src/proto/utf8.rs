@@ -1,5 +1,7 @@
 //! Incremental UTF-8 validation across fragments: fails at the first byte that cannot start
 //! or continue a character, and remembers an unfinished character at a fragment's end.
+//! The bytes are checked by simdutf8 (SIMD where the CPU has it), which reports where a
+//! prefix stops being valid just as `std` does.
 
 use crate::Error;
 
@@ -25,7 +27,7 @@ impl Utf8Validator {
             let mut char_bytes = self.pending;
             char_bytes[self.pending_len..self.pending_len + take].copy_from_slice(&input[..take]);
             let n = self.pending_len + take;
-            match std::str::from_utf8(&char_bytes[..n]) {
+            match simdutf8::compat::from_utf8(&char_bytes[..n]) {
                 Ok(_) => self.pending_len = 0,
                 Err(e) if e.error_len().is_some() => return Err(Error::InvalidUtf8),
                 Err(_) => {
@@ -36,7 +38,7 @@ impl Utf8Validator {
             }
             input = &input[take..];
         }
-        match std::str::from_utf8(input) {
+        match simdutf8::compat::from_utf8(input) {
             Ok(_) => Ok(()),
             Err(e) if e.error_len().is_some() => Err(Error::InvalidUtf8),
             Err(e) => {
