@@ -6,8 +6,10 @@
 # and prints one table of medians (msgs/s, MiB/s, server CPU µs per message) with uniws's
 # ratio to each peer and to raw TCP. Then the memory figures (heap and RSS per idle
 # connection with BENCH_IDLE (10,000) connections; peak RSS while echoing 10×1 MiB) and the
-# criterion micro-benchmarks (BENCH_MICRO=0 skips them). Everything binds 127.0.0.1, every
-# run is bounded by `timeout`, and every process is stopped by its PID, also on any exit.
+# criterion micro-benchmarks (BENCH_MICRO=0 skips them), and last the instructions and
+# syscalls per message of scripts/bench-count.sh (BENCH_COUNT=0 skips them). Everything
+# binds 127.0.0.1, every run is bounded by `timeout`, and every process is stopped by its
+# PID, also on any exit.
 #
 #   ./scripts/bench.sh            # BENCH_WARMUP=0.5 BENCH_WINDOW=2 BENCH_ROUNDS=3
 set -euo pipefail
@@ -18,6 +20,7 @@ WARMUP="${BENCH_WARMUP:-0.5}"
 WINDOW="${BENCH_WINDOW:-2}"
 IDLE="${BENCH_IDLE:-10000}"
 MICRO="${BENCH_MICRO:-1}"
+COUNT="${BENCH_COUNT:-1}"
 SERVER_CORE="${BENCH_SERVER_CORE:-0}"
 LOAD_CORE="${BENCH_LOAD_CORE:-1}"
 SERVERS=(uniws tungstenite fastwebsockets tokio_websockets raw)
@@ -182,5 +185,11 @@ if [[ "$MICRO" == 1 ]]; then
     timeout 600 taskset -c "$SERVER_CORE" cargo bench --manifest-path benches/Cargo.toml --bench micro \
         2>/dev/null | awk '/^[a-z0-9_]+\/[^ ]+/ {name = $1}
             /time:|thrpt:/ && !/%/ {match($0, /(time|thrpt): +\[.*\]/); print "  " name "  " substr($0, RSTART, RLENGTH)}' || fail "micro-benchmarks"
+fi
+if [[ "$COUNT" == 1 ]]; then
+    echo
+    echo "Instructions and syscalls per message (scripts/bench-count.sh):"
+    echo
+    ./scripts/bench-count.sh || fail "bench-count.sh"
 fi
 echo "total: ${SECONDS} s"

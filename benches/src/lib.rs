@@ -54,7 +54,8 @@ pub fn live_heap() -> usize {
 }
 
 /// Runs an echo server: binds 127.0.0.1 (port from the first argument, default 0), prints
-/// `listening PORT`, and runs `connection` on every accepted TCP stream (Nagle off), each in
+/// `listening PORT pid PID` (its own PID, for scripts that start it under a wrapper such as
+/// valgrind or perf), and runs `connection` on every accepted TCP stream (Nagle off), each in
 /// its own task, on one current-thread runtime. With `BENCH_HEAP_FILE` set, the live heap
 /// size is written to that file every 100 ms (for the idle-connection memory figure).
 pub fn serve<F, Fut>(connection: F)
@@ -67,7 +68,8 @@ where
     let local = tokio::task::LocalSet::new();
     local.block_on(&runtime, async move {
         let listener = TcpListener::bind(("127.0.0.1", port)).await.expect("bind 127.0.0.1");
-        println!("listening {}", listener.local_addr().expect("address").port());
+        let port = listener.local_addr().expect("address").port();
+        println!("listening {port} pid {}", std::process::id());
         if let Some(path) = std::env::var_os("BENCH_HEAP_FILE") {
             tokio::task::spawn_local(async move {
                 loop {

@@ -5,10 +5,14 @@
 //!   RESULT msgs_per_s=.. mib_per_s=.. server_us_per_msg=.. server_cpu_pct=.. client_cpu_pct=.. ...
 //! with the server's CPU time over the window from /proc/PID/stat. With --idle it instead
 //! opens N connections, echoes one message on each, and prints the server's heap and RSS
-//! per idle connection.
+//! per idle connection. With --messages M (no warm-up, no window) the connections echo M
+//! messages in all, then it prints
+//!   RESULT count messages=M connections=N secs=.. msgs_per_s=.. server_cpu_s=..
+//! and exits (for figures counted over a fixed amount of work: instructions under
+//! cachegrind, syscalls under perf, scripts/bench-count.sh).
 //!
 //! load --port PORT --server-pid PID [--connections N] [--size P] [--frame F] [--warmup S]
-//!      [--window S] [--raw] [--idle --heap-file PATH]
+//!      [--window S] [--raw] [--idle --heap-file PATH] [--messages M]
 
 use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -24,6 +28,11 @@ const KEY: [u8; 4] = [0x37, 0xfa, 0x21, 0x3d];
 static ECHOES: AtomicU64 = AtomicU64::new(0);
 static READY: AtomicU64 = AtomicU64::new(0);
 static ERRORS: AtomicU64 = AtomicU64::new(0);
+/// Messages the connections have started to send (with --messages: tickets handed out).
+static SENT: AtomicU64 = AtomicU64::new(0);
+
+/// With --messages: how long the echo count may stand still before the run fails.
+const STALL_LIMIT: Duration = Duration::from_secs(60);
 
 #[derive(Clone)]
 struct Args {
@@ -37,6 +46,7 @@ struct Args {
     raw: bool,
     idle: bool,
     heap_file: Option<String>,
+    messages: Option<u64>,
 }
 
 fn parse_args() -> Args {
@@ -51,6 +61,7 @@ fn parse_args() -> Args {
         raw: false,
         idle: false,
         heap_file: None,
+        messages: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -64,12 +75,15 @@ fn parse_args() -> Args {
             "--warmup" => args.warmup = value().parse().expect("--warmup"),
             "--window" => args.window = value().parse().expect("--window"),
             "--heap-file" => args.heap_file = Some(value()),
+            "--messages" => args.messages = Some(value().parse().expect("--messages")),
             "--raw" => args.raw = true,
             "--idle" => args.idle = true,
             other => panic!("unknown argument {other}"),
         }
     }
     assert!(args.port != 0 && args.server_pid != 0, "--port and --server-pid are required");
+    assert!(!(args.idle && args.messages.is_some()), "--idle and --messages exclude each other");
+    assert!(args.messages != Some(0), "--messages must be at least 1");
     if args.frame == 0 {
         args.frame = args.size.max(1);
     }
@@ -89,13 +103,15 @@ fn payload(size: usize) -> Vec<u8> {
         .collect()
 }
 
-/// One connection: connect, upgrade, then echo forever (or `rounds` times). The first echo is
-/// checked byte for byte.
+/// One connection: connect, upgrade, then echo forever (or `rounds` times, or until `total`
+/// messages have been sent over all connections). The first echo is checked byte for byte.
+/// Once done, the connection is held open, idle, until the process exits.
 async fn connection(
     args: Rc<Args>,
     wire: Rc<Vec<u8>>,
     expected: Rc<Vec<u8>>,
     rounds: Option<u64>,
+    total: Option<u64>,
 ) -> std::io::Result<()> {
     let mut tcp = TcpStream::connect(("127.0.0.1", args.port)).await?;
     tcp.set_nodelay(true)?;
@@ -109,6 +125,9 @@ async fn connection(
     let mut done = Vec::with_capacity(1);
     let mut count = 0u64;
     loop {
+        if total.is_some_and(|total| SENT.fetch_add(1, Ordering::Relaxed) >= total) {
+            std::future::pending::<()>().await;
+        }
         let receive = async {
             while done.is_empty() {
                 let n = read.read(&mut buf).await?;
@@ -140,7 +159,6 @@ async fn connection(
         ECHOES.fetch_add(1, Ordering::Relaxed);
         count += 1;
         if rounds == Some(count) {
-            // Hold the connection open, idle, until the process exits.
             std::future::pending::<()>().await;
         }
     }
@@ -173,11 +191,13 @@ async fn run(args: Args) -> Result<String, String> {
     let heap_before = read_heap(&args.heap_file);
     let rss_before = rss("VmRSS")?;
     let rounds = if args.idle { Some(1) } else { None };
+    let start = Instant::now();
     // Connections open in batches, so the listen backlog is never overrun.
     for i in 0..args.connections {
         let (args, wire, expected) = (args.clone(), wire.clone(), expected.clone());
         tokio::task::spawn_local(async move {
-            if let Err(e) = connection(args, wire, expected, rounds).await
+            let total = args.messages;
+            if let Err(e) = connection(args, wire, expected, rounds, total).await
                 && ERRORS.fetch_add(1, Ordering::Relaxed) < 3
             {
                 eprintln!("load: connection: {e}");
@@ -221,8 +241,37 @@ async fn run(args: Args) -> Result<String, String> {
         ));
     }
 
-    tokio::time::sleep(Duration::from_secs_f64(args.warmup)).await;
     let cpu = |pid| cpu_time(pid).map_err(|e| format!("/proc/{pid}/stat: {e}"));
+    if let Some(total) = args.messages {
+        // Count the echoes until `total`: failed connections or an echo count that stands
+        // still for STALL_LIMIT end the run.
+        let (mut last, mut since) = (0, Instant::now());
+        loop {
+            let echoes = ECHOES.load(Ordering::Relaxed);
+            if echoes >= total {
+                break;
+            }
+            let errors = ERRORS.load(Ordering::Relaxed);
+            if errors > 0 {
+                return Err(format!("{errors} connections failed after {echoes} of {total} echoes"));
+            }
+            if echoes != last {
+                (last, since) = (echoes, Instant::now());
+            } else if since.elapsed() > STALL_LIMIT {
+                return Err(format!("stalled at {echoes} of {total} echoes"));
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        let secs = start.elapsed().as_secs_f64();
+        return Ok(format!(
+            "RESULT count messages={total} connections={} secs={secs:.3} msgs_per_s={:.1} server_cpu_s={:.2}",
+            args.connections,
+            total as f64 / secs,
+            cpu(pid)?.as_secs_f64(),
+        ));
+    }
+
+    tokio::time::sleep(Duration::from_secs_f64(args.warmup)).await;
     let me = std::process::id();
     let (echoes0, server0, client0, t0) =
         (ECHOES.load(Ordering::Relaxed), cpu(pid)?, cpu(me)?, Instant::now());
