@@ -46,7 +46,7 @@ pub struct Decoder {
     /// For [`decode_whole`](Self::decode_whole): the payloads of a fragmented message so far,
     /// at the front of the buffer; the input starts behind them.
     assembled: usize,
-    /// The data frames of that message so far.
+    /// The data frames of that message so far (0: none is being put together).
     fragments: usize,
 }
 
@@ -113,7 +113,7 @@ impl Decoder {
             return Err(Error::Closed);
         }
         if !whole
-            && self.assembled > 0
+            && self.fragments > 0
             && let Some(message) = self.release_assembled(buf)
         {
             return Ok(Some(message));
@@ -147,7 +147,9 @@ impl Decoder {
                 return Ok(None);
             }
             let PartialFrame { header, kind, .. } = self.frame.take().expect("frame in progress");
-            if whole && !kind.is_control() && !(header.fin && at == 0) {
+            // A frame of a message being put together (empty fragments put nothing in front, so
+            // the count, not the bytes, says whether one is).
+            if whole && !kind.is_control() && (!header.fin || self.fragments > 0) {
                 self.fragments += 1;
                 if self.fragments > MAX_FRAGMENTS {
                     return Err(Error::TooManyFragments { max: MAX_FRAGMENTS });
@@ -228,6 +230,9 @@ impl Decoder {
     fn release_assembled(&mut self, buf: &mut BytesMut) -> Option<Message> {
         let assembled = std::mem::take(&mut self.assembled);
         self.fragments = 0;
+        if assembled == 0 {
+            return None;
+        }
         if let Some(frame) = &mut self.frame
             && !frame.kind.is_control()
         {

@@ -191,3 +191,20 @@ fn whole_after_plain_keeps_a_held_back_character() {
     assert_eq!(rest.as_text(), Some("€y"));
     assert!(!rest.is_partial());
 }
+
+/// Empty fragments put nothing in front of the next, but still count, and the count starts
+/// again with each message.
+#[test]
+fn empty_fragments_count_per_message() {
+    let mut parts = vec![&b""[..]; MAX_FRAGMENTS - 1];
+    parts.push(b"z");
+    let one = client_wire(&fragments(MessageType::Binary, &parts));
+    let twice = [&one[..], &one[..]].concat();
+    let got = decode_whole_all(&twice, 4096, usize::MAX).unwrap();
+    assert_eq!(got.len(), 2);
+    assert!(got.iter().all(|m| m.data() == b"z" && !m.is_partial()));
+    parts.insert(0, b"");
+    let err = decode_whole_all(&client_wire(&fragments(MessageType::Binary, &parts)), 4096, usize::MAX)
+        .unwrap_err();
+    assert!(matches!(err, Error::TooManyFragments { max: MAX_FRAGMENTS }), "{err}");
+}
