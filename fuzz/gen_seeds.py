@@ -104,6 +104,102 @@ def decoder_seeds():
     return seeds
 
 
+MAX_FRAGMENTS = 1 << 16
+
+
+def whole_input(stream, server=False, max_index=0, budget_index=0, pattern=(), modes=0, repeat=(0, 0, 0)):
+    """decoder_whole layout: the decoder's config and pattern, the mixed run's mode bits, the
+    repetition (count byte, segment start, segment length), the stream."""
+    config = (1 if server else 0) | max_index << 1 | budget_index << 4
+    return bytes([config, len(pattern), *pattern, modes, *repeat]) + stream
+
+
+def limit_count(count):
+    """decoder_whole_limit's count byte for MAX_FRAGMENTS + offset, offset in -4..3."""
+    assert -4 <= count - MAX_FRAGMENTS <= 3
+    return count - MAX_FRAGMENTS + 4
+
+
+def decoder_whole_seeds():
+    text = "aé€𝄞z".encode()
+    seeds = {}
+    for server in (False, True):
+        m = KEY if server else None
+        side = "masked" if server else "unmasked"
+        fragmented_text = (
+            frame(1, text[:2], fin=False, mask=m)
+            + frame(0, text[2:5], fin=False, mask=m)
+            + frame(9, b"mid", mask=m)
+            + frame(0, text[5:8], fin=False, mask=m)
+            + frame(0, b"", fin=False, mask=m)
+            + frame(0, text[8:], mask=m)
+            + frame(1, b"after", mask=m)
+        )
+        fragmented_binary = (
+            frame(2, b"\x00\x01", fin=False, mask=m)
+            + frame(0, b"\x02", fin=False, mask=m)
+            + frame(10, b"", mask=m)
+            + frame(0, b"\x03\x04", mask=m)
+            + frame(8, close(1000, b"bye"), mask=m)
+        )
+        seeds[f"fragmented_text_{side}"] = whole_input(fragmented_text, server)
+        seeds[f"fragmented_text_{side}_bytewise_mixed"] = whole_input(fragmented_text, server, pattern=[1], modes=0x55)
+        seeds[f"fragmented_text_{side}_chunks_mixed"] = whole_input(
+            fragmented_text, server, pattern=[3, 0, 7, 2], modes=0x9C
+        )
+        seeds[f"fragmented_binary_{side}"] = whole_input(fragmented_binary, server, pattern=[5], modes=0xAA)
+        # A close frame in the middle of a fragmented message.
+        seeds[f"close_inside_message_{side}"] = whole_input(
+            frame(2, b"abc", fin=False, mask=m) + frame(8, b"", mask=m) + frame(0, b"d", mask=m), server
+        )
+    # 600 + 600 bytes: one frame fits a budget of 1000, the message does not.
+    over = frame(2, bytes(600), fin=False) + frame(0, bytes(600))
+    seeds["budget_whole_message_1009"] = whole_input(over, budget_index=5)
+    seeds["budget_whole_message_mixed"] = whole_input(over, budget_index=5, pattern=[40], modes=0x0F)
+    # Messages of an empty first frame and a last one, as a sender streaming each message
+    # might send them, then a fragmented one.
+    seeds["empty_first_fragments"] = whole_input(
+        (frame(1, b"", fin=False) + frame(0, b"hi")) * 3 + frame(2, b"a", fin=False) + frame(0, b"b"),
+        pattern=[9],
+        modes=0x3C,
+    )
+    # Text in 512 frames, "t" then an "é" split in two 255 times, mixed calls.
+    seeds["many_fragments_text_mixed"] = whole_input(
+        frame(1, b"t", fin=False) + frame(0, b"\xc3", fin=False) + frame(0, b"\xa9", fin=False) + frame(0, b""),
+        pattern=[64],
+        modes=0xF7,
+        repeat=(255, 3, 6),
+    )
+    return seeds
+
+
+def decoder_whole_limit_seeds():
+    seeds = {}
+    # A message of exactly MAX_FRAGMENTS frames and one of one more: "x", empty frames repeated,
+    # an empty last frame; masked too.
+    for server in (False, True):
+        m = KEY if server else None
+        side = "masked" if server else "unmasked"
+        first = frame(2, b"x", fin=False, mask=m)
+        empty = frame(0, b"", fin=False, mask=m)
+        stream = first + empty + frame(0, b"", mask=m)
+        for frames, name in ((MAX_FRAGMENTS, "max"), (MAX_FRAGMENTS + 1, "over_1009")):
+            seeds[f"fragments_{name}_{side}"] = whole_input(
+                stream, server, repeat=(limit_count(frames - 2), len(first), len(empty))
+            )
+    # The same with an empty first frame and "x" last.
+    seeds["fragments_max_empty_first"] = whole_input(
+        frame(2, b"", fin=False) + frame(0, b"", fin=False) + frame(0, b"x"),
+        repeat=(limit_count(MAX_FRAGMENTS - 2), 2, 2),
+    )
+    # Text of MAX_FRAGMENTS frames, each cutting an "é" in two.
+    seeds["fragments_max_text"] = whole_input(
+        frame(1, b"\xc3", fin=False) + frame(0, b"\xa9\xc3", fin=False) + frame(0, b"\xa9"),
+        repeat=(limit_count(MAX_FRAGMENTS - 2), 3, 4),
+    )
+    return seeds
+
+
 def roundtrip_input(max_index, *messages):
     return bytes([max_index]) + b"".join(messages)
 
@@ -228,6 +324,8 @@ def utf8_seeds():
 def main():
     targets = {
         "decoder": decoder_seeds(),
+        "decoder_whole": decoder_whole_seeds(),
+        "decoder_whole_limit": decoder_whole_limit_seeds(),
         "roundtrip": roundtrip_seeds(),
         "handshake_request": handshake_request_seeds(),
         "handshake_response": handshake_response_seeds(),

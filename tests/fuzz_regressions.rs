@@ -42,6 +42,16 @@ fn decoder() {
 }
 
 #[test]
+fn decoder_whole() {
+    assert!(replay("decoder_whole", checks::decoder_whole::check) > 0);
+}
+
+#[test]
+fn decoder_whole_limit() {
+    assert!(replay("decoder_whole_limit", checks::decoder_whole::check_limit) > 0);
+}
+
+#[test]
 fn roundtrip() {
     assert!(replay("roundtrip", checks::roundtrip::check) > 0);
 }

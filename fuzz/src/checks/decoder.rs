@@ -21,8 +21,8 @@ use uniws::{CloseCode, Error, Message, MessageType};
 
 use super::Source;
 
-const MAX_FRAME_SIZES: [usize; 8] = [1 << 20, 0, 1, 125, 126, 1000, 65535, 65536];
-const BUDGETS: [usize; 8] = [usize::MAX, 0, 1, 125, 126, 1000, 65536, 1 << 20];
+pub(super) const MAX_FRAME_SIZES: [usize; 8] = [1 << 20, 0, 1, 125, 126, 1000, 65535, 65536];
+pub(super) const BUDGETS: [usize; 8] = [usize::MAX, 0, 1, 125, 126, 1000, 65536, 1 << 20];
 
 /// Checks one fuzz input; panics on a broken property.
 pub fn check(data: &[u8]) {

@@ -4,6 +4,7 @@
 //! fuzz/regressions/<target>/ through the same functions) are the same thing.
 
 pub mod decoder;
+pub mod decoder_whole;
 pub mod handshake;
 pub mod roundtrip;
 pub mod utf8;
