@@ -94,6 +94,30 @@ async fn partial_frames_in_both_directions() {
     assert_eq!(whole, Message::binary(vec![1u8, 1, 1, 2, 2, 2]));
 }
 
+/// Payloads of several connections served by one thread share read blocks: messages kept
+/// while many more arrive (blocks filling up and being replaced) keep their bytes.
+#[tokio::test]
+async fn kept_messages_survive_later_reads_on_other_connections() {
+    let (mut client_a, mut server_a) = default_pair().await;
+    let (mut client_b, mut server_b) = default_pair().await;
+    let payload = |conn: u8, i: usize| vec![conn ^ i as u8; 1 + (i * 37) % 3000];
+    let mut kept = Vec::new();
+    for i in 0..400 {
+        client_a.send(Message::binary(payload(1, i))).await.unwrap();
+        client_b.send(Message::binary(payload(2, i))).await.unwrap();
+        kept.push((1, i, recv(&mut server_a).await.unwrap()));
+        kept.push((2, i, recv(&mut server_b).await.unwrap()));
+        // Every other message is dropped at once, so blocks are partly free.
+        if i % 2 == 1 {
+            kept.truncate(kept.len() - 2);
+        }
+    }
+    assert_eq!(kept.len(), 400);
+    for (conn, i, message) in &kept {
+        assert_eq!(message.data(), &payload(*conn, *i)[..], "message {i} of connection {conn}");
+    }
+}
+
 /// `recv_all` returns a ping that arrives between fragments; a plain `recv` after it hands
 /// out what `recv_all` had put together, as a partial message, then the rest: nothing lost.
 #[tokio::test]

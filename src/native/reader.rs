@@ -3,7 +3,6 @@
 //! close through the shared writer, and fails the connection on a protocol error.
 
 use std::cell::RefCell;
-use std::mem::MaybeUninit;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
@@ -19,13 +18,18 @@ use crate::{Error, Message, MessageType, Result};
 /// Reads ask for at least this much room, so small frames take one read for many.
 const READ_CHUNK: usize = 4096;
 
-/// Reads between frames take this much at most: one read takes a whole medium-sized message.
-const SCRATCH_LEN: usize = 64 << 10;
+/// Reads between frames land in blocks of this size, shared by the connections of a thread
+/// (see `poll_fill`).
+const BLOCK_LEN: usize = 128 << 10;
+
+/// A read between frames has at least this much room: a whole medium-sized message.
+const BLOCK_READ: usize = 32 << 10;
 
 thread_local! {
-    /// Where reads between frames land (see `poll_fill`): one per thread rather than one per
-    /// connection, and no stack probe over a large array on every read.
-    static SCRATCH: RefCell<Option<Box<[MaybeUninit<u8>]>>> = const { RefCell::new(None) };
+    /// The block reads between frames land in. What a read brings is cut off the front and
+    /// handed to its connection without a copy; the block is used again from its start once
+    /// every payload cut from it is gone.
+    static BLOCK: RefCell<BytesMut> = RefCell::new(BytesMut::new());
 }
 
 /// Room for a large frame is reserved at most this much at a time, so a peer that announces
@@ -143,17 +147,18 @@ impl Reader {
     fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Result<usize>> {
         if self.buf.is_empty() {
             // Between frames nothing is held while waiting: the read lands in the thread's
-            // scratch buffer and only what arrived moves to the heap, so an idle connection
-            // keeps no read buffer (and no longer pins the buffer its last payload was cut
-            // from). The scratch is busy only if a transport's read reads another WebSocket.
+            // block, and only what arrived is cut off for this connection, so an idle
+            // connection keeps no read buffer, and a payload costs neither an allocation nor
+            // a copy. The block is busy only if a transport's read reads another WebSocket.
             let io = &mut self.io;
-            let scratch_read = SCRATCH.with(|scratch| {
-                let mut scratch = scratch.try_borrow_mut().ok()?;
-                let scratch = scratch.get_or_insert_with(|| Box::new_uninit_slice(SCRATCH_LEN));
-                let mut chunk = ReadBuf::uninit(scratch);
-                Some(Pin::new(io).poll_read(cx, &mut chunk).map_ok(|()| BytesMut::from(chunk.filled())))
+            let block_read = BLOCK.with(|block| {
+                let mut block = block.try_borrow_mut().ok()?;
+                if block.capacity() < BLOCK_READ && !block.try_reclaim(BLOCK_LEN) {
+                    *block = BytesMut::with_capacity(BLOCK_LEN);
+                }
+                Some(poll_read_into(Pin::new(io), cx, &mut block).map_ok(|read| block.split_to(read)))
             });
-            if let Some(read) = scratch_read {
+            if let Some(read) = block_read {
                 self.buf = ready!(read)?;
                 return Poll::Ready(Ok(self.buf.len()));
             }
@@ -165,15 +170,24 @@ impl Reader {
         // being put together moves them to make room for the next payload.
         let room = self.decoder.bytes_wanted(self.buf.len()).min(MAX_RESERVE) + READ_CHUNK;
         self.buf.reserve(room);
-        let mut room = ReadBuf::uninit(&mut self.buf.spare_capacity_mut()[..room]);
-        let start = room.filled().as_ptr();
-        ready!(Pin::new(&mut self.io).poll_read(cx, &mut room))?;
-        // A transport could swap the `ReadBuf` for one of its own (safe code can).
-        assert_eq!(start, room.filled().as_ptr(), "the transport replaced the read buffer");
-        let read = room.filled().len();
-        // SAFETY: `poll_read` initialised the first `read` bytes of the spare capacity, which
-        // the assertion shows is where they are.
-        unsafe { self.buf.advance_mut(read) };
-        Poll::Ready(Ok(read))
+        poll_read_into(Pin::new(&mut self.io), cx, &mut self.buf)
     }
+}
+
+/// Reads into the spare capacity of `buf`, appending what arrives: how many bytes.
+fn poll_read_into(
+    io: Pin<&mut TransportReader>,
+    cx: &mut Context<'_>,
+    buf: &mut BytesMut,
+) -> Poll<std::io::Result<usize>> {
+    let mut room = ReadBuf::uninit(buf.spare_capacity_mut());
+    let start = room.filled().as_ptr();
+    ready!(io.poll_read(cx, &mut room))?;
+    // A transport could swap the `ReadBuf` for one of its own (safe code can).
+    assert_eq!(start, room.filled().as_ptr(), "the transport replaced the read buffer");
+    let read = room.filled().len();
+    // SAFETY: `poll_read` initialised the first `read` bytes of the spare capacity, which the
+    // assertion shows is where they are.
+    unsafe { buf.advance_mut(read) };
+    Poll::Ready(Ok(read))
 }
