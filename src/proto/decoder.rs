@@ -89,7 +89,11 @@ impl Decoder {
     /// needed (those present were checked as far as they go). A data frame larger than
     /// `budget` is `MessageTooLarge` (the caller's remaining message allowance). Every error
     /// is the peer's fault and should fail the connection with [`Error::close_code`].
+    #[inline]
     pub fn decode(&mut self, buf: &mut BytesMut, budget: usize) -> Result<Option<Message>, Error> {
+        if self.idle(buf, false) {
+            return Ok(None);
+        }
         self.decode_frames(buf, budget, false)
     }
 
@@ -99,8 +103,21 @@ impl Decoder {
     /// `budget` bounds the whole message; more than [`MAX_FRAGMENTS`] frames is
     /// `TooManyFragments`. A plain `decode` after it first hands out what was put together,
     /// as a partial message.
+    #[inline]
     pub fn decode_whole(&mut self, buf: &mut BytesMut, budget: usize) -> Result<Option<Message>, Error> {
+        if self.idle(buf, true) {
+            return Ok(None);
+        }
         self.decode_frames(buf, budget, true)
+    }
+
+    /// Whether a call could do nothing but ask for more bytes: no input, nothing to hand out.
+    /// Checked inline, as it is the case every time a connection waits.
+    #[inline]
+    fn idle(&self, buf: &BytesMut, whole: bool) -> bool {
+        buf.len() == self.assembled
+            && self.state != ReadState::CloseReceived
+            && (whole || self.fragments == 0)
     }
 
     fn decode_frames(
