@@ -22,7 +22,8 @@ const READ_CHUNK: usize = 4096;
 /// (see `poll_fill`).
 const BLOCK_LEN: usize = 128 << 10;
 
-/// A read between frames has at least this much room: a whole medium-sized message.
+/// A read between frames has at least this much room (a whole medium-sized message), and
+/// takes at most `2 * BLOCK_READ`: what a large frame brought is copied out of the block.
 const BLOCK_READ: usize = 32 << 10;
 
 thread_local! {
@@ -39,6 +40,9 @@ const MAX_RESERVE: usize = 1 << 20;
 pub(crate) struct Reader {
     io: TransportReader,
     buf: BytesMut,
+    /// `buf` was cut off the thread's block: it shares the block's allocation, so it cannot
+    /// grow in place.
+    in_block: bool,
     decoder: Decoder,
     /// A decoded message not yet returned, and the peer's close still to be answered; both
     /// survive a cancelled `recv`, so nothing is lost to a timeout.
@@ -50,7 +54,7 @@ pub(crate) struct Reader {
 
 impl Reader {
     pub(crate) fn new(io: TransportReader, buf: BytesMut, decoder: Decoder) -> Self {
-        Self { io, buf, decoder, ready: None, close_answer: None, done: false }
+        Self { io, buf, in_block: false, decoder, ready: None, close_answer: None, done: false }
     }
 
     pub(crate) fn max_frame_size(&self) -> usize {
@@ -156,10 +160,12 @@ impl Reader {
                 if block.capacity() < BLOCK_READ && !block.try_reclaim(BLOCK_LEN) {
                     *block = BytesMut::with_capacity(BLOCK_LEN);
                 }
-                Some(poll_read_into(Pin::new(io), cx, &mut block).map_ok(|read| block.split_to(read)))
+                let read = poll_read_into(Pin::new(io), cx, &mut block, 2 * BLOCK_READ);
+                Some(read.map_ok(|read| block.split_to(read)))
             });
             if let Some(read) = block_read {
                 self.buf = ready!(read)?;
+                self.in_block = true;
                 return Poll::Ready(Ok(self.buf.len()));
             }
         }
@@ -169,18 +175,31 @@ impl Reader {
         // find it empty), while the next frame's bytes that come with it stay few: a message
         // being put together moves them to make room for the next payload.
         let room = self.decoder.bytes_wanted(self.buf.len()).min(MAX_RESERVE) + READ_CHUNK;
+        if self.in_block {
+            // Out of the block into an allocation of its own, which grows in place (a shared
+            // one would be copied whole at each growth).
+            let mut own = BytesMut::with_capacity(self.buf.len() + room);
+            own.extend_from_slice(&self.buf);
+            self.buf = own;
+            self.in_block = false;
+        }
         self.buf.reserve(room);
-        poll_read_into(Pin::new(&mut self.io), cx, &mut self.buf)
+        poll_read_into(Pin::new(&mut self.io), cx, &mut self.buf, room)
     }
 }
 
-/// Reads into the spare capacity of `buf`, appending what arrives: how many bytes.
+/// Reads at most `max` bytes into the spare capacity of `buf`, appending what arrives: how
+/// many bytes.
+#[inline]
 fn poll_read_into(
     io: Pin<&mut TransportReader>,
     cx: &mut Context<'_>,
     buf: &mut BytesMut,
+    max: usize,
 ) -> Poll<std::io::Result<usize>> {
-    let mut room = ReadBuf::uninit(buf.spare_capacity_mut());
+    let spare = buf.spare_capacity_mut();
+    let limit = spare.len().min(max);
+    let mut room = ReadBuf::uninit(&mut spare[..limit]);
     let start = room.filled().as_ptr();
     ready!(io.poll_read(cx, &mut room))?;
     // A transport could swap the `ReadBuf` for one of its own (safe code can).
