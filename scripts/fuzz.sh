@@ -10,7 +10,7 @@
 #
 # Usage: scripts/fuzz.sh [SECONDS] [TARGET...]
 # Environment: UNIWS_FUZZ_SANITIZER
-# (default none: the crate has no unsafe code; "address" for ASan); UNIWS_FUZZ_MAX_LEN
+# (default none; "address" for ASan, over the unsafe SIMD masking); UNIWS_FUZZ_MAX_LEN
 # (libFuzzer -max_len, default 4096); UNIWS_FUZZ_FRESH=1 to start the working corpus from the
 # seeds only.
 set -euo pipefail
