@@ -7,7 +7,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::BytesMut;
-use futures_util::future::Either;
 
 use super::reader::Reader;
 use super::transport::{BoxedTransport, Transport};
@@ -54,17 +53,9 @@ pub struct RecvHalf {
 }
 
 /// `work`, failing with `Timeout` after `limit`. The timer lives on the heap: tokio's is
-/// large, and inline it would be copied with every send's and receive's future.
-fn within<T>(
-    limit: Option<Duration>,
-    work: impl Future<Output = Result<T>>,
-) -> impl Future<Output = Result<T>> {
-    match limit {
-        None => Either::Left(work),
-        Some(limit) => Either::Right(Box::pin(async move {
-            tokio::time::timeout(limit, work).await.unwrap_or(Err(Error::Timeout))
-        })),
-    }
+/// large, and inline it would grow the future of every send and receive, timed or not.
+async fn timed<T>(limit: Duration, work: impl Future<Output = Result<T>>) -> Result<T> {
+    Box::pin(tokio::time::timeout(limit, work)).await.unwrap_or(Err(Error::Timeout))
 }
 
 impl WebSocket {
@@ -191,7 +182,11 @@ impl FrameSink for SendHalf {
     }
 
     async fn send_frame(&mut self, message: Message) -> Result<()> {
-        within(self.output_timeout, self.shared.outbox.send(message)).await
+        let send = self.shared.outbox.send(message);
+        match self.output_timeout {
+            None => send.await,
+            Some(limit) => timed(limit, send).await,
+        }
     }
 }
 
@@ -204,7 +199,10 @@ impl FrameSource for RecvHalf {
     async fn recv_frame(&mut self, budget: usize, whole: bool) -> Result<Message> {
         let shared = &*self.shared;
         let work = self.reader.recv(budget, whole, &shared.outbox, shared.auto_pong, shared.close_timeout);
-        within(self.input_timeout, work).await
+        match self.input_timeout {
+            None => work.await,
+            Some(limit) => timed(limit, work).await,
+        }
     }
 
     fn assembly(&mut self) -> &mut Assembly {
