@@ -375,13 +375,8 @@ impl Case {
     fn fails(name: impl Into<String>, send: Vec<u8>, failure: Failure) -> Self {
         let code = failure.code().expect("a violation answered with a close code");
         Self {
-            name: name.into(),
-            options: ServerOptions::new(),
-            mode: Mode::Recv,
-            send,
-            first_within: LIMIT,
             expect: Expect::Fail(failure),
-            wire: vec![Wire::Close(code)],
+            ..Self::delivers(name, send, Vec::new(), vec![Wire::Close(code)])
         }
     }
 

@@ -61,8 +61,8 @@ impl Outbox {
     /// next send, or for the receiving side to find the transport writable again.
     pub(crate) fn answer_ping(&self, pong: Message) {
         {
-            let mut waiting = self.pong();
-            *waiting = Some(pong);
+            let mut slot = self.pong();
+            *slot = Some(pong);
             self.waiting.store(true, Ordering::Release);
         }
         if let Some(mut writer) = self.writer.try_lock() {
