@@ -24,6 +24,8 @@ OUT=$(cd "$OUT" && pwd)
 AGENT="${AUTOBAHN_AGENT:-uniws}"
 MODES="${AUTOBAHN_MODES:-server client}"
 MODE_TIMEOUT="${AUTOBAHN_TIMEOUT:-1800}"
+# A JSON list of case patterns; every case by default.
+CASES="${AUTOBAHN_CASES:-[\"*\"]}"
 WSTEST_VERSION=25.10.1
 VIRTUALENV_VERSION=20.21.1
 
@@ -257,8 +259,8 @@ run_server_mode() {
 {
   "outdir": "$dir",
   "servers": [{"agent": "$AGENT", "url": "ws://127.0.0.1:$port"}],
-  "cases": ["*"],
-  "exclude-cases": ["12.*", "13.*"],
+  "cases": $CASES,
+  "exclude-cases": [],
   "exclude-agent-cases": {}
 }
 EOF
@@ -292,8 +294,8 @@ run_client_mode() {
 {
   "url": "ws://127.0.0.1:$port",
   "outdir": "$dir",
-  "cases": ["*"],
-  "exclude-cases": ["12.*", "13.*"],
+  "cases": $CASES,
+  "exclude-cases": [],
   "exclude-agent-cases": {}
 }
 EOF

@@ -22,6 +22,7 @@
 #![warn(missing_docs)]
 
 mod assemble;
+mod compression;
 mod error;
 mod message;
 mod options;
@@ -37,6 +38,7 @@ mod native;
 pub mod proto;
 
 pub use assemble::MAX_FRAGMENTS;
+pub use compression::{DEFAULT_COMPRESSION_THRESHOLD, DeflateOptions};
 pub use error::{Error, Result};
 pub use message::{CloseCode, MAX_CLOSE_REASON, Message, MessageType};
 pub use options::{Auth, ConnectOptions, DEFAULT_CLOSE_TIMEOUT, DEFAULT_MAX_FRAME_SIZE};

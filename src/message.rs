@@ -123,11 +123,13 @@ pub struct Message {
     kind: MessageType,
     partial: bool,
     close_code: Option<CloseCode>,
+    /// Sent without compression even where permessage-deflate is on.
+    uncompressed: bool,
 }
 
 impl Message {
     fn new(kind: MessageType, data: Bytes) -> Self {
-        Self { data, kind, partial: false, close_code: None }
+        Self { data, kind, partial: false, close_code: None, uncompressed: false }
     }
 
     /// A text message.
@@ -174,13 +176,32 @@ impl Message {
     /// A data message of `kind` (text or binary) from bytes; text must be valid UTF-8.
     pub(crate) fn data_frame(kind: MessageType, data: Bytes, partial: bool) -> Self {
         debug_assert!(kind != MessageType::Text || std::str::from_utf8(&data).is_ok());
-        Self { data, kind, partial, close_code: None }
+        Self { data, kind, partial, close_code: None, uncompressed: false }
     }
 
     /// Sets the partial flag: `true` means more of this message follows.
     pub fn with_partial(mut self, partial: bool) -> Self {
         self.partial = partial;
         self
+    }
+
+    /// Whether the message may be compressed where permessage-deflate was negotiated
+    /// (default true). Turn it off for data that is compressed already (images, archives):
+    /// deflating it again costs time and gains nothing. The first part of a message sent in
+    /// parts decides for the whole message.
+    ///
+    /// ```
+    /// let jpeg = uniws::Message::binary(vec![0xff, 0xd8, 0xff]).with_compression(false);
+    /// assert!(!jpeg.is_compressible());
+    /// ```
+    pub fn with_compression(mut self, on: bool) -> Self {
+        self.uncompressed = !on;
+        self
+    }
+
+    /// See [`with_compression`](Self::with_compression).
+    pub fn is_compressible(&self) -> bool {
+        !self.uncompressed
     }
 
     /// The message's type.

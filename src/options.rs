@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use url::Url;
 
-use crate::{Error, Result};
+use crate::{DeflateOptions, Error, Result};
 
 /// The default `max_frame_size`: 1 MiB, as in the reference.
 pub const DEFAULT_MAX_FRAME_SIZE: usize = 1 << 20;
@@ -55,6 +55,7 @@ pub struct ConnectOptions {
     pub(crate) max_frame_size: usize,
     pub(crate) auto_pong: bool,
     pub(crate) tls_config: Option<std::sync::Arc<rustls::ClientConfig>>,
+    pub(crate) deflate: DeflateOptions,
 }
 
 impl Default for ConnectOptions {
@@ -70,12 +71,14 @@ impl Default for ConnectOptions {
             max_frame_size: DEFAULT_MAX_FRAME_SIZE,
             auto_pong: true,
             tls_config: None,
+            deflate: DeflateOptions::client(),
         }
     }
 }
 
 impl ConnectOptions {
-    /// The defaults: no subprotocol, no redirects, no timeout, 1 MiB frames, automatic pongs.
+    /// The defaults: no subprotocol, no redirects, no timeout, 1 MiB frames, automatic pongs,
+    /// permessage-deflate offered as browsers offer it.
     pub fn new() -> Self {
         Self::default()
     }
@@ -151,6 +154,14 @@ impl ConnectOptions {
     /// returned by `recv`).
     pub fn auto_pong(mut self, on: bool) -> Self {
         self.auto_pong = on;
+        self
+    }
+
+    /// The permessage-deflate offer (default [`DeflateOptions::client`]: what browsers offer);
+    /// [`DeflateOptions::disabled`] offers none. A browser negotiates compression itself and
+    /// refuses anything but the default.
+    pub fn deflate(mut self, options: DeflateOptions) -> Self {
+        self.deflate = options;
         self
     }
 

@@ -55,6 +55,13 @@ impl WebSocket {
         self.send.protocol()
     }
 
+    /// The negotiated extensions, as the `Sec-WebSocket-Extensions` value
+    /// (`permessage-deflate` and its parameters when compression is on), or `None`. In a
+    /// browser, the browser's `WebSocket.extensions`.
+    pub fn extensions(&self) -> Option<&str> {
+        self.send.extensions()
+    }
+
     /// The frame size limit for both directions.
     pub fn max_frame_size(&self) -> usize {
         self.send.max_frame_size()

@@ -170,7 +170,20 @@ async fn echo_server_and_line_client() {
     let output = run(&["connect", &url, "--max-frame-size", "16"], input).await;
     assert!(output.status.success(), "stderr: {}", text(&output.stderr));
     assert_eq!(text(&output.stdout), format!("{input}\n"));
-    assert!(text(&output.stderr).contains("connected (protocol: none)"));
+    assert!(text(&output.stderr).contains(
+        "connected (protocol: none, extensions: permessage-deflate; server_no_context_takeover; \
+         client_no_context_takeover)"
+    ));
+    // Without compression on either side, nothing is negotiated; the echo is the same.
+    for (server_flags, client_flags) in [(&["--no-deflate"][..], &[][..]), (&[], &["--no-deflate"])] {
+        let args = [&["serve", "127.0.0.1:0", "--max-frame-size", "16"], server_flags].concat();
+        let server = start(&args, "listening on ws://").await;
+        let url = format!("ws://{}", server.addr);
+        let args = [&["connect", &url, "--max-frame-size", "16"], client_flags].concat();
+        let output = run(&args, input).await;
+        assert_eq!(text(&output.stdout), format!("{input}\n"));
+        assert!(text(&output.stderr).contains("connected (protocol: none, extensions: none)"));
+    }
 }
 
 #[tokio::test]
@@ -224,7 +237,7 @@ async fn subprotocols_chosen_and_refused() {
 
     let output = run(&["connect", &url, "--protocol", "other", "--protocol", "chat"], "hi\n").await;
     assert!(output.status.success(), "stderr: {}", text(&output.stderr));
-    assert!(text(&output.stderr).contains("connected (protocol: chat)"));
+    assert!(text(&output.stderr).contains("connected (protocol: chat, extensions: permessage-deflate"));
     assert_eq!(text(&output.stdout), "hi\n");
 
     let library = client(&url, ConnectOptions::new().protocol("superchat, chat")).await;

@@ -266,7 +266,10 @@ const BAD_ANSWERS: &[BadAnswer] = &[
     ("a subprotocol when none was offered", "", |head| switching(head, "Sec-WebSocket-Protocol: mqtt\r\n")),
     ("two subprotocols", "a, b", |head| switching(head, "Sec-WebSocket-Protocol: a, b\r\n")),
     ("an extension that was not offered", "", |head| {
-        switching(head, "Sec-WebSocket-Extensions: permessage-deflate\r\n")
+        switching(head, "Sec-WebSocket-Extensions: x-webkit-deflate-frame\r\n")
+    }),
+    ("permessage-deflate with a parameter it does not have", "", |head| {
+        switching(head, "Sec-WebSocket-Extensions: permessage-deflate; level=9\r\n")
     }),
     ("a wrong accept key", "", |_| {
         let accept = accept_key("dGhlIHNhbXBsZSBub25jZQ==");

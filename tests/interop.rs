@@ -19,10 +19,17 @@ use tokio::process::{Child, ChildStdout, Command};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio::time::timeout;
-use uniws::{CloseCode, ConnectOptions, Error, Message, MessageType, WebSocket, connect, request_handler};
+use uniws::{
+    CloseCode, ConnectOptions, DeflateOptions, Error, Message, MessageType, WebSocket, connect,
+    request_handler,
+};
 
 /// The `websockets` release we test against.
 const WEBSOCKETS_VERSION: &str = "17.4";
+/// What a uniws server answers to permessage-deflate offers.
+const SERVER_DEFLATE: &str = "permessage-deflate; server_no_context_takeover; client_no_context_takeover";
+/// What Python's server answers to `permessage-deflate; client_max_window_bits`.
+const PYTHON_DEFLATE: &str = "permessage-deflate; server_max_window_bits=12; client_max_window_bits=12";
 
 /// How long any one step may take before the test fails instead of hanging.
 const LIMIT: Duration = Duration::from_secs(10);
@@ -381,6 +388,9 @@ async fn our_client_round_trips_text_and_binary_through_python_echo() {
     let mut ws = connect_to(port, "/echo", ConnectOptions::new()).await;
     assert_eq!(ws.protocol(), None);
     assert_eq!(py.line_starting("open ").await, "open /echo -");
+    // Python's answer to our browser-like offer: both directions compressed.
+    assert_eq!(ws.extensions(), Some(PYTHON_DEFLATE));
+    assert_eq!(py.line_starting("extensions ").await, format!("extensions /echo {PYTHON_DEFLATE}"));
     let messages = [
         Message::text("hello"),
         Message::text(NON_ASCII),
@@ -489,10 +499,23 @@ async fn our_client_answers_python_ping() {
 #[tokio::test]
 async fn our_client_fails_an_oversized_python_frame_with_1009() {
     let (mut py, port) = py_server().await;
-    let options = ConnectOptions::new().max_frame_size(64 * 1024);
+    // Uncompressed: the frame header announces too much.
+    let options = ConnectOptions::new().max_frame_size(64 * 1024).deflate(DeflateOptions::disabled());
     let mut ws = connect_to(port, "/big?size=1048576", options).await;
     match recv(&mut ws).await {
         Err(Error::FrameTooLarge { size, max }) => assert_eq!((size, max), (1 << 20, 64 * 1024)),
+        other => panic!("expected FrameTooLarge, got {other:?}"),
+    }
+    assert!(matches!(recv(&mut ws).await, Err(Error::Closed)));
+    let closed = py.line_starting("closed ").await;
+    assert!(closed.starts_with("closed /big 1009"), "Python saw {closed:?}");
+
+    // Compressed: a small frame that inflates past the limit, stopped there.
+    let options = ConnectOptions::new().max_frame_size(64 * 1024);
+    let mut ws = connect_to(port, "/big?size=1048576", options).await;
+    assert!(ws.extensions().is_some_and(|e| e.starts_with("permessage-deflate")), "{:?}", ws.extensions());
+    match recv(&mut ws).await {
+        Err(Error::FrameTooLarge { size, max }) => assert_eq!((size, max), (64 * 1024 + 1, 64 * 1024)),
         other => panic!("expected FrameTooLarge, got {other:?}"),
     }
     assert!(matches!(recv(&mut ws).await, Err(Error::Closed)));
@@ -511,6 +534,7 @@ async fn python_client_round_trips_through_our_echo_server() {
         server.url(),
         "--protocol".into(),
         "chat".into(),
+        "extensions".into(),
         format!("text:{}", hex(b"hello")),
         format!("text:{}", hex(NON_ASCII.as_bytes())),
         "text:".into(),
@@ -524,6 +548,7 @@ async fn python_client_round_trips_through_our_echo_server() {
         lines,
         [
             "open chat".to_owned(),
+            format!("extensions {SERVER_DEFLATE}"),
             format!("text {}", hex(b"hello")),
             format!("text {}", hex(NON_ASCII.as_bytes())),
             "text".into(),
@@ -559,7 +584,9 @@ async fn python_client_round_trips_through_our_echo_server() {
 #[tokio::test]
 async fn python_client_oversized_frame_gets_1009_from_our_server() {
     let mut server = OurServer::start(1 << 20).await;
-    let lines = PyProcess::client(&[server.url(), format!("size:{}", 2 << 20), "expect-close".into()]).await;
+    // Uncompressed: refused on the frame header.
+    let args = [server.url(), "--no-compression".into(), format!("size:{}", 2 << 20), "expect-close".into()];
+    let lines = PyProcess::client(&args).await;
     assert_eq!(lines.len(), 2, "{lines:?}");
     assert_eq!(lines[0], "open -");
     assert!(lines[1].starts_with("closed 1009"), "Python saw {:?}", lines[1]);
@@ -568,6 +595,18 @@ async fn python_client_oversized_frame_gets_1009_from_our_server() {
     assert!(matches!(seen[0], Seen::Open(None)), "{seen:?}");
     assert!(
         matches!(seen[1], Seen::Ended(Error::FrameTooLarge { size, max }) if size == 2 << 20 && max == 1 << 20),
+        "{seen:?}"
+    );
+
+    // Compressed (as Python offers by default): inflating stops at the limit.
+    let args = [server.url(), "extensions".into(), format!("size:{}", 2 << 20), "expect-close".into()];
+    let lines = PyProcess::client(&args).await;
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    assert_eq!(lines[1], format!("extensions {SERVER_DEFLATE}"));
+    assert!(lines[2].starts_with("closed 1009"), "Python saw {:?}", lines[2]);
+    let seen = server.connection().await;
+    assert!(
+        matches!(seen[1], Seen::Ended(Error::FrameTooLarge { size, max }) if size == (1 << 20) + 1 && max == 1 << 20),
         "{seen:?}"
     );
 }

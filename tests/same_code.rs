@@ -69,6 +69,11 @@ async fn failures_before_open_are_errors() {
 }
 
 #[tokio::test]
+async fn compression_is_negotiated() {
+    run(|s| async move { scenarios::compression_is_negotiated(&s.test).await }).await;
+}
+
+#[tokio::test]
 async fn split_halves() {
     run(|s| async move { scenarios::split_halves(&s.test).await }).await;
 }

@@ -61,6 +61,11 @@ async fn split_halves() {
 }
 
 #[wasm_bindgen_test]
+async fn compression_is_negotiated() {
+    scenarios::compression_is_negotiated(TEST).await;
+}
+
+#[wasm_bindgen_test]
 async fn a_large_incoming_message_comes_in_partial_pieces() {
     let options = ConnectOptions::new().max_frame_size(65536);
     let mut ws = connect(&format!("{TEST}/send?size=200000"), &options).await.expect("connect");
@@ -156,7 +161,17 @@ async fn a_flood_the_application_does_not_read_is_cut_off() {
 async fn sends_wait_while_the_browser_buffer_is_full() {
     let mut ws = connect(&format!("{TEST}/stall"), &ConnectOptions::new()).await.expect("connect");
     ws.set_output_timeout(Some(Duration::from_millis(500)));
-    let chunk = Message::binary(vec![0u8; 1 << 20]);
+    // Incompressible, so that the browser's permessage-deflate cannot shrink it away.
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let noise: Vec<u8> = (0..1 << 20)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state as u8
+        })
+        .collect();
+    let chunk = Message::binary(noise);
     let mut sent = 0;
     let err = loop {
         match ws.send(chunk.clone()).await {

@@ -120,3 +120,24 @@ pub async fn split_halves(echo: &str) {
     sender.close(1000, "").await.expect("close");
     assert_eq!(receiver.recv().await.expect("close").message_type(), MessageType::Close);
 }
+
+/// permessage-deflate, offered by default (natively as browsers offer it, in a browser by the
+/// browser), is accepted by a uniws server without context takeover, and messages compressed
+/// both ways come back intact, one over several frames included.
+pub async fn compression_is_negotiated(test: &str) {
+    let mut ws = connect(&format!("{test}/echo"), &ConnectOptions::new().max_frame_size(64 << 10))
+        .await
+        .expect("connect");
+    assert_eq!(
+        ws.extensions(),
+        Some("permessage-deflate; server_no_context_takeover; client_no_context_takeover")
+    );
+    let chat = r#"{"user":"ada","text":"compress me, compress me, compress me"}"#;
+    ws.send(Message::text(chat)).await.expect("send");
+    assert_eq!(ws.recv().await.expect("recv").as_text(), Some(chat));
+    let large: Vec<u8> = (0..1 << 20).map(|i: u32| (i / 1000) as u8).collect();
+    ws.send_all(Message::binary(large.clone())).await.expect("send_all");
+    let echo = ws.recv_all(2 << 20).await.expect("recv_all");
+    assert!(echo.data() == large.as_slice(), "the bytes came back in order");
+    ws.close(1000, "").await.expect("close");
+}

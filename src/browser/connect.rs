@@ -6,7 +6,7 @@ use std::future::poll_fn;
 use std::task::Poll;
 
 use super::websocket::{Socket, js_error, within};
-use crate::{ConnectOptions, Error, Result, WebSocket};
+use crate::{ConnectOptions, DeflateOptions, Error, Result, WebSocket};
 
 /// Received messages the application has not taken yet may hold at most this many bytes,
 /// or sixteen frames if that is more.
@@ -50,6 +50,8 @@ pub async fn connect(url: &str, options: &ConnectOptions) -> Result<WebSocket> {
     within(options.timeout, opened).await?;
     let protocol = socket.ws.protocol();
     socket.protocol = (!protocol.is_empty()).then_some(protocol);
+    let extensions = socket.ws.extensions();
+    socket.extensions = (!extensions.is_empty()).then_some(extensions);
     Ok(WebSocket::new(socket))
 }
 
@@ -62,6 +64,7 @@ fn refuse_unsupported(options: &ConnectOptions) -> Result<()> {
         (options.max_redirects > 0, "max_redirects (the browser decides)"),
         (!options.auto_pong, "auto_pong(false) (the browser always answers pings)"),
         (options.tls_config.is_some(), "tls_config (the browser's own TLS settings apply)"),
+        (options.deflate != DeflateOptions::client(), "deflate (the browser negotiates compression itself)"),
     ]
     .into_iter()
     .filter_map(|(set, name)| set.then_some(name))

@@ -31,6 +31,8 @@ pub(crate) struct Socket {
     pub(crate) ws: web_sys::WebSocket,
     pub(crate) events: Rc<RefCell<Events>>,
     pub(crate) protocol: Option<String>,
+    /// The browser's `extensions` once open: it negotiates permessage-deflate itself.
+    pub(crate) extensions: Option<String>,
     pub(crate) max_frame_size: usize,
     _handlers: Handlers,
 }
@@ -39,7 +41,7 @@ impl Socket {
     pub(crate) fn new(ws: web_sys::WebSocket, max_frame_size: usize, queue_limit: usize) -> Self {
         let events = Rc::new(RefCell::new(Events::default()));
         let handlers = Handlers::install(&ws, &events, queue_limit);
-        Self { ws, events, protocol: None, max_frame_size, _handlers: handlers }
+        Self { ws, events, protocol: None, extensions: None, max_frame_size, _handlers: handlers }
     }
 
     /// Closes after a protocol-level failure, with the browser's form of the RFC code.
@@ -148,6 +150,11 @@ impl SendHalf {
         self.socket.protocol.as_deref()
     }
 
+    /// See [`WebSocket::extensions`].
+    pub fn extensions(&self) -> Option<&str> {
+        self.socket.extensions.as_deref()
+    }
+
     /// See [`WebSocket::max_frame_size`].
     pub fn max_frame_size(&self) -> usize {
         self.socket.max_frame_size
@@ -206,6 +213,11 @@ impl RecvHalf {
     /// See [`WebSocket::protocol`].
     pub fn protocol(&self) -> Option<&str> {
         self.socket.protocol.as_deref()
+    }
+
+    /// See [`WebSocket::extensions`].
+    pub fn extensions(&self) -> Option<&str> {
+        self.socket.extensions.as_deref()
     }
 
     /// See [`WebSocket::max_frame_size`].

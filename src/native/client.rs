@@ -13,6 +13,7 @@ use super::transport::BoxedTransport;
 use super::websocket::SocketConfig;
 use crate::options::websocket_url;
 use crate::proto::Role;
+use crate::proto::deflate::client_offer;
 use crate::proto::handshake::{ClientRequest, Response, generate_key, parse_response, validate_response};
 use crate::{Auth, ConnectOptions, Error, Result, WebSocket};
 
@@ -52,13 +53,22 @@ async fn connect_following_redirects(url: &str, options: &ConnectOptions) -> Res
             handshake(stream, &url, options, credentials).await?;
         let redirect = matches!(response.status, 301 | 302 | 303 | 307 | 308);
         if !(redirect && options.max_redirects > 0) {
-            let protocol = validate_response(&response, &key, &options.protocols)?;
+            let (protocol, deflate) =
+                validate_response(&response, &key, &options.protocols, &options.deflate)?;
+            let extensions: Vec<&str> = response
+                .headers
+                .get_all("sec-websocket-extensions")
+                .filter_map(|v| std::str::from_utf8(v).ok())
+                .map(str::trim)
+                .collect();
             let config = SocketConfig {
                 role: Role::Client,
                 max_frame_size: options.max_frame_size,
                 auto_pong: options.auto_pong,
                 protocol,
                 request_target: None,
+                extensions: deflate.is_some().then(|| extensions.join(", ")),
+                deflate: deflate.map(|params| (params, options.deflate.clone())),
             };
             return Ok(WebSocket::new(stream, buffered, config));
         }
@@ -154,7 +164,9 @@ async fn handshake(
         None => url.path().to_owned(),
     };
     let headers = request_headers(url, options, credentials);
+    let offer = client_offer(&options.deflate);
     let request = ClientRequest {
+        extensions: offer.as_deref(),
         host: &host,
         target: &target,
         key: &key,

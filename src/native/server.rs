@@ -15,8 +15,9 @@ use super::transport::{BoxedTransport, Transport};
 use super::websocket::SocketConfig;
 use crate::options::DEFAULT_MAX_FRAME_SIZE;
 use crate::proto::Role;
+use crate::proto::deflate::accept_offer;
 use crate::proto::handshake::{Rejection, UpgradeRequest, accept_response, parse_request, protocol_refused};
-use crate::{Error, Result, WebSocket};
+use crate::{DeflateOptions, Error, Result, WebSocket};
 
 type SelectProtocol = dyn Fn(&[String]) -> Option<String> + Send + Sync;
 
@@ -37,6 +38,7 @@ pub struct ServerOptions {
     handshake_timeout: Duration,
     max_head_size: usize,
     auto_pong: bool,
+    deflate: DeflateOptions,
 }
 
 impl Default for ServerOptions {
@@ -47,13 +49,15 @@ impl Default for ServerOptions {
             handshake_timeout: Duration::from_secs(10),
             max_head_size: 8 * 1024,
             auto_pong: true,
+            deflate: DeflateOptions::server(),
         }
     }
 }
 
 impl ServerOptions {
     /// The defaults: no subprotocol chosen, 1 MiB frames, a 10 s handshake deadline, an
-    /// 8 KiB cap on the request head, automatic pongs.
+    /// 8 KiB cap on the request head, automatic pongs, permessage-deflate accepted without
+    /// context takeover ([`DeflateOptions::server`]).
     pub fn new() -> Self {
         Self::default()
     }
@@ -97,6 +101,14 @@ impl ServerOptions {
         self
     }
 
+    /// How permessage-deflate offers are answered (default [`DeflateOptions::server`]: the
+    /// first valid offer accepted, no context takeover either way, so an idle connection
+    /// holds no compression state); [`DeflateOptions::disabled`] declines them all.
+    pub fn deflate(mut self, options: DeflateOptions) -> Self {
+        self.deflate = options;
+        self
+    }
+
     /// Reads and answers the upgrade request on `stream`. A bad request gets its status
     /// (400, 405, 426, 431) and `Error::Handshake`; a client too slow gets `Error::Timeout`.
     pub async fn accept<T: Transport>(&self, stream: T) -> Result<WebSocket> {
@@ -120,7 +132,9 @@ impl ServerOptions {
             Ok(protocol) => protocol,
             Err(rejection) => return Err(reject(stream, rejection).await),
         };
-        stream.write_all(&accept_response(&request, protocol.as_deref())).await?;
+        let deflate = accept_offer(request.headers.get_all("sec-websocket-extensions"), &self.deflate);
+        let extensions = deflate.as_ref().map(|(_, answer)| answer.clone());
+        stream.write_all(&accept_response(&request, protocol.as_deref(), extensions.as_deref())).await?;
         stream.flush().await?;
         let _ = buf.split_to(request.head_len);
         let config = SocketConfig {
@@ -129,6 +143,8 @@ impl ServerOptions {
             auto_pong: self.auto_pong,
             protocol,
             request_target: Some(request.target),
+            extensions,
+            deflate: deflate.map(|(params, _)| (params, self.deflate.clone())),
         };
         Ok(WebSocket::new(stream, buf, config))
     }

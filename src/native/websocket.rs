@@ -1,6 +1,6 @@
 //! The native `WebSocket` and its two halves: the public operations, timeouts, the close
 //! handshake and the state both halves share (the writer, the negotiated subprotocol and
-//! the stream's addresses).
+//! extensions, and the stream's addresses).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -12,13 +12,17 @@ use super::reader::Reader;
 use super::transport::{BoxedTransport, Transport};
 use super::writer::{Outbox, Writer};
 use crate::assemble::{Assembly, FrameSink, FrameSource};
+use crate::proto::deflate::{DeflateParams, Deflater, Inflater};
 use crate::proto::{Decoder, Encoder, Role};
-use crate::{CloseCode, DEFAULT_CLOSE_TIMEOUT, Error, Message, MessageType, Result, WebSocket};
+use crate::{
+    CloseCode, DEFAULT_CLOSE_TIMEOUT, DeflateOptions, Error, Message, MessageType, Result, WebSocket,
+};
 
 /// What both halves share.
 struct Shared {
     outbox: Outbox,
     protocol: Option<String>,
+    extensions: Option<String>,
     request_target: Option<String>,
     local_addr: Option<SocketAddr>,
     peer_addr: Option<SocketAddr>,
@@ -36,6 +40,10 @@ pub(crate) struct SocketConfig {
     pub(crate) protocol: Option<String>,
     /// The path and query the client asked for, on a server.
     pub(crate) request_target: Option<String>,
+    /// The negotiated `Sec-WebSocket-Extensions` value.
+    pub(crate) extensions: Option<String>,
+    /// permessage-deflate as negotiated, with our side's level and threshold.
+    pub(crate) deflate: Option<(DeflateParams, DeflateOptions)>,
 }
 
 /// The sending half of a split [`WebSocket`].
@@ -62,8 +70,15 @@ impl WebSocket {
     /// Runs the WebSocket protocol over a stream whose opening handshake is already done.
     /// `role` says which end we are (clients mask their frames).
     pub fn from_stream<T: Transport>(stream: T, role: Role, max_frame_size: usize) -> Self {
-        let config =
-            SocketConfig { role, max_frame_size, auto_pong: true, protocol: None, request_target: None };
+        let config = SocketConfig {
+            role,
+            max_frame_size,
+            auto_pong: true,
+            protocol: None,
+            request_target: None,
+            extensions: None,
+            deflate: None,
+        };
         Self::new(Box::new(stream), BytesMut::new(), config)
     }
 
@@ -71,9 +86,18 @@ impl WebSocket {
     pub(crate) fn new(stream: BoxedTransport, buffered: BytesMut, config: SocketConfig) -> Self {
         let (local_addr, peer_addr) = (stream.local_addr(), stream.peer_addr());
         let (read, write) = stream.into_halves();
+        let mut encoder = Encoder::new(config.role, config.max_frame_size);
+        let mut decoder = Decoder::new(config.role, config.max_frame_size);
+        if let Some((params, options)) = &config.deflate {
+            let (reset, bits) = params.sending(config.role);
+            encoder = encoder.with_deflater(Deflater::new(options.level, bits, reset, options.threshold));
+            let (reset, bits) = params.receiving(config.role);
+            decoder = decoder.with_inflater(Inflater::new(bits, reset));
+        }
         let shared = Arc::new(Shared {
-            outbox: Outbox::new(Writer::new(write, Encoder::new(config.role, config.max_frame_size))),
+            outbox: Outbox::new(Writer::new(write, encoder)),
             protocol: config.protocol,
+            extensions: config.extensions,
             request_target: config.request_target,
             local_addr,
             peer_addr,
@@ -81,7 +105,6 @@ impl WebSocket {
             auto_pong: config.auto_pong,
             close_timeout: DEFAULT_CLOSE_TIMEOUT,
         });
-        let decoder = Decoder::new(config.role, config.max_frame_size);
         Self {
             send: SendHalf { shared: shared.clone(), output_timeout: None },
             recv: RecvHalf {
@@ -146,6 +169,11 @@ impl SendHalf {
     /// See [`WebSocket::protocol`].
     pub fn protocol(&self) -> Option<&str> {
         self.shared.protocol.as_deref()
+    }
+
+    /// See [`WebSocket::extensions`].
+    pub fn extensions(&self) -> Option<&str> {
+        self.shared.extensions.as_deref()
     }
 
     /// See [`WebSocket::max_frame_size`].

@@ -1,15 +1,18 @@
 //! The receiving half of the protocol state machine: turns bytes from the peer into
 //! messages, enforcing masking by role, `max_frame_size` on the header, the fragmentation
-//! rules and fail-fast UTF-8 validation of text as its bytes arrive.
+//! rules and fail-fast UTF-8 validation of text as its bytes arrive. With permessage-deflate,
+//! each frame of a compressed message is inflated once it is in, within the frame and message
+//! limits, and its text validated as it comes out.
 
 use bytes::{Buf, Bytes, BytesMut};
 
 use super::Role;
 use super::close::parse_close_payload;
+use super::deflate::{InflateError, Inflater};
 use super::frame::{FrameHeader, OpCode};
 use super::mask::apply_mask;
 use super::utf8::Utf8Validator;
-use crate::{Error, MAX_FRAGMENTS, Message, MessageType};
+use crate::{CloseCode, Error, MAX_FRAGMENTS, Message, MessageType};
 
 /// Where the receiving side stands between calls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,6 +29,8 @@ pub enum ReadState {
 struct PartialFrame {
     header: FrameHeader,
     kind: MessageType,
+    /// Part of a compressed message: inflated once complete, validated after.
+    compressed: bool,
     /// Payload bytes at the front of the input already unmasked (and validated, for text).
     processed: usize,
     /// Bytes of an interrupted assembly taken in front of the payload (see
@@ -48,6 +53,10 @@ pub struct Decoder {
     assembled: usize,
     /// The data frames of that message so far (0: none is being put together).
     fragments: usize,
+    /// With permessage-deflate negotiated, the peer's compressed messages are inflated here.
+    inflater: Option<Inflater>,
+    /// The message in progress is compressed.
+    compressed: bool,
 }
 
 impl Decoder {
@@ -62,7 +71,15 @@ impl Decoder {
             carry: Vec::new(),
             assembled: 0,
             fragments: 0,
+            inflater: None,
+            compressed: false,
         }
+    }
+
+    /// Accepts compressed messages (RSV1 on their first frame), inflated by `inflater`.
+    pub fn with_inflater(mut self, inflater: Inflater) -> Self {
+        self.inflater = Some(inflater);
+        self
     }
 
     /// The largest frame payload accepted.
@@ -155,7 +172,7 @@ impl Decoder {
                 if let Some(key) = frame.header.mask {
                     apply_mask(fresh, key, frame.processed - frame.front);
                 }
-                if frame.kind == MessageType::Text {
+                if frame.kind == MessageType::Text && !frame.compressed {
                     self.utf8.feed(fresh)?;
                 }
                 frame.processed = available;
@@ -163,10 +180,11 @@ impl Decoder {
             if available < len {
                 return Ok(None);
             }
-            let PartialFrame { header, kind, .. } = self.frame.take().expect("frame in progress");
+            let PartialFrame { header, kind, compressed, .. } = self.frame.take().expect("frame in progress");
             // A frame of a message being put together (empty fragments put nothing in front, so
-            // the count, not the bytes, says whether one is).
-            if whole && !kind.is_control() && (!header.fin || self.fragments > 0) {
+            // the count, not the bytes, says whether one is). A compressed message is inflated
+            // frame by frame instead, and put together by the caller.
+            if whole && !kind.is_control() && !compressed && (!header.fin || self.fragments > 0) {
                 self.fragments += 1;
                 if self.fragments > MAX_FRAGMENTS {
                     return Err(Error::TooManyFragments { max: MAX_FRAGMENTS });
@@ -187,6 +205,7 @@ impl Decoder {
                 cut(buf, at, len);
                 payload
             };
+            let payload = if compressed { self.inflate(&header, kind, &payload, budget)? } else { payload };
             return self.finish_frame(header, kind, payload).map(Some);
         }
     }
@@ -198,6 +217,16 @@ impl Decoder {
             (Role::Server, None) => return Err(Error::protocol("unmasked frame from a client")),
             (Role::Client, Some(_)) => return Err(Error::protocol("masked frame from a server")),
             _ => {}
+        }
+        if header.rsv1 {
+            if self.inflater.is_none() {
+                return Err(Error::protocol("reserved bits set without a negotiated extension"));
+            }
+            match header.opcode {
+                OpCode::Text | OpCode::Binary => {}
+                OpCode::Continuation => return Err(Error::protocol("RSV1 set on a continuation frame")),
+                _ => return Err(Error::protocol("RSV1 set on a control frame")),
+            }
         }
         // Control frames are capped at 125 bytes by the header rules, whatever the limit.
         if !header.opcode.is_control() && header.payload_len > self.max_frame_size as u64 {
@@ -217,11 +246,48 @@ impl Decoder {
             (OpCode::Ping, _) => MessageType::Ping,
             (OpCode::Pong, _) => MessageType::Pong,
         };
-        if !kind.is_control() && header.payload_len > budget.saturating_sub(at) as u64 {
+        let compressed = match header.opcode {
+            OpCode::Text | OpCode::Binary => header.rsv1,
+            OpCode::Continuation => self.compressed,
+            _ => false,
+        };
+        // A compressed frame's budget is checked on what it inflates to.
+        if !kind.is_control() && !compressed && header.payload_len > budget.saturating_sub(at) as u64 {
             return Err(Error::MessageTooLarge { max: budget });
         }
         cut(buf, at, header_len);
-        Ok(Some(PartialFrame { header, kind, processed: 0, front: 0 }))
+        Ok(Some(PartialFrame { header, kind, compressed, processed: 0, front: 0 }))
+    }
+
+    /// Inflates a complete frame of a compressed message: never past `max_frame_size` (nor
+    /// `budget`, the message's allowance), text validated as it comes out.
+    fn inflate(
+        &mut self,
+        header: &FrameHeader,
+        kind: MessageType,
+        payload: &[u8],
+        budget: usize,
+    ) -> Result<Bytes, Error> {
+        let inflater = self.inflater.as_mut().expect("compressed frames only with an inflater");
+        let limit = self.max_frame_size.min(budget);
+        let mut inflated = Vec::new();
+        match inflater.inflate(payload, header.fin, limit, &mut inflated) {
+            Ok(()) => {}
+            Err(InflateError::TooLarge) if budget < self.max_frame_size => {
+                return Err(Error::MessageTooLarge { max: budget });
+            }
+            Err(InflateError::TooLarge) => {
+                return Err(Error::FrameTooLarge { size: inflated.len() as u64, max: self.max_frame_size });
+            }
+            Err(InflateError::Corrupt(reason)) => {
+                return Err(Error::Protocol { code: CloseCode::INVALID_PAYLOAD, reason: reason.into() });
+            }
+        }
+        self.compressed = !header.fin;
+        if kind == MessageType::Text {
+            self.utf8.feed(&inflated)?;
+        }
+        Ok(Bytes::from(inflated))
     }
 
     /// The message put together by `decode_whole`, now that its last frame is in.

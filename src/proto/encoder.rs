@@ -1,11 +1,14 @@
 //! The sending half of the protocol state machine: checks each outgoing message against the
 //! frame limit, the control-frame rules and the fragment in progress, then writes its frame
-//! (a fresh random mask on every client frame).
+//! (a fresh random mask on every client frame). With permessage-deflate, a data message is
+//! compressed part by part, one sync flush per part, RSV1 on its first frame: every frame
+//! then inflates to at most the part, so a peer with the same frame limit takes it.
 
 use bytes::{Bytes, BytesMut};
 
 use super::Role;
 use super::close::encode_close_payload;
+use super::deflate::Deflater;
 use super::frame::{FrameHeader, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, OpCode};
 use super::mask::apply_mask;
 use crate::{Error, Message, MessageType};
@@ -31,12 +34,22 @@ pub struct Encoder {
     role: Role,
     max_frame_size: usize,
     state: WriteState,
+    /// With permessage-deflate negotiated, data messages are compressed by it.
+    deflater: Option<Deflater>,
+    /// The message in progress is compressed.
+    compressing: bool,
 }
 
 impl Encoder {
     /// An encoder for the given side of the connection.
     pub fn new(role: Role, max_frame_size: usize) -> Self {
-        Self { role, max_frame_size, state: WriteState::Open }
+        Self { role, max_frame_size, state: WriteState::Open, deflater: None, compressing: false }
+    }
+
+    /// Compresses data messages with `deflater` (those that allow it and are worth it).
+    pub fn with_deflater(mut self, deflater: Deflater) -> Self {
+        self.deflater = Some(deflater);
+        self
     }
 
     /// The largest frame payload `encode` accepts.
@@ -63,15 +76,36 @@ impl Encoder {
         if opcode == OpCode::Close {
             let mut payload = BytesMut::with_capacity(MAX_CONTROL_PAYLOAD);
             encode_close_payload(message, &mut payload)?;
-            put_frame(FrameHeader { fin, opcode, mask, payload_len: payload.len() as u64 }, &payload, out);
-        } else {
-            let header = FrameHeader { fin, opcode, mask, payload_len: message.len() as u64 };
-            if mask.is_none() && message.len() > COPY_THRESHOLD {
-                put_header(header, out);
-                large_payload = Some(message.bytes().clone());
+            let header = FrameHeader { fin, rsv1: false, opcode, mask, payload_len: payload.len() as u64 };
+            put_frame(header, &payload, out);
+        } else if compresses(self.compressing, opcode, message, self.deflater.as_ref()) {
+            let deflater = self.deflater.as_mut().expect("compressing needs a deflater");
+            let mut compressed = Vec::new();
+            deflater.compress(message.data(), fin, &mut compressed);
+            self.compressing = !fin;
+            let rsv1 = opcode != OpCode::Continuation;
+            if compressed.len() <= self.max_frame_size {
+                let header = FrameHeader { fin, rsv1, opcode, mask, payload_len: compressed.len() as u64 };
+                large_payload = put_payload(header, &compressed.into(), out);
             } else {
-                put_frame(header, message.data(), out);
+                // Incompressible data grew past a frame (deflate's stored blocks cost 5 bytes
+                // each): the rest goes out in more frames of the same message.
+                let pieces = compressed.chunks(self.max_frame_size.max(1));
+                let last = pieces.len() - 1;
+                for (i, piece) in pieces.enumerate() {
+                    let header = FrameHeader {
+                        fin: fin && i == last,
+                        rsv1: rsv1 && i == 0,
+                        opcode: if i == 0 { opcode } else { OpCode::Continuation },
+                        mask: mask.map(|_| rand::random()),
+                        payload_len: piece.len() as u64,
+                    };
+                    put_frame(header, piece, out);
+                }
             }
+        } else {
+            let header = FrameHeader { fin, rsv1: false, opcode, mask, payload_len: message.len() as u64 };
+            large_payload = put_payload(header, message.bytes(), out);
         }
         self.state = next_state;
         Ok(large_payload)
@@ -113,6 +147,31 @@ impl Encoder {
         };
         let next = if message.is_partial() { WriteState::Fragmented(kind) } else { WriteState::Open };
         Ok((opcode, next))
+    }
+}
+
+/// Whether a frame with `opcode` carrying `message` is compressed: every frame of a
+/// compressed message, and the first of a data message that allows it and is worth it.
+fn compresses(compressing: bool, opcode: OpCode, message: &Message, deflater: Option<&Deflater>) -> bool {
+    match opcode {
+        OpCode::Continuation => compressing,
+        OpCode::Text | OpCode::Binary => {
+            deflater.is_some_and(|d| d.worth_compressing(message.len())) && message.is_compressible()
+        }
+        _ => false,
+    }
+}
+
+/// Appends a data frame: its payload copied behind the header when small or masked, else
+/// returned to be written from its own buffer.
+#[inline]
+fn put_payload(header: FrameHeader, payload: &Bytes, out: &mut BytesMut) -> Option<Bytes> {
+    if header.mask.is_none() && payload.len() > COPY_THRESHOLD {
+        put_header(header, out);
+        Some(payload.clone())
+    } else {
+        put_frame(header, payload, out);
+        None
     }
 }
 

@@ -63,6 +63,8 @@ impl OpCode {
 pub struct FrameHeader {
     /// Set on the last frame of a message.
     pub fin: bool,
+    /// RSV1: with permessage-deflate, set on the first frame of a compressed message.
+    pub rsv1: bool,
     /// The opcode.
     pub opcode: OpCode,
     /// The masking key, present on every client-to-server frame.
@@ -73,16 +75,17 @@ pub struct FrameHeader {
 
 impl FrameHeader {
     /// Decodes a header from the start of `buf`. `Ok(None)` means more bytes are needed;
-    /// otherwise returns the header and its length. Rejects set RSV bits (no extension is
-    /// negotiated), reserved opcodes, fragmented or oversized control frames, lengths not in
+    /// otherwise returns the header and its length. Rejects RSV2 and RSV3 (no extension
+    /// uses them; whether RSV1 may be set is the decoder's call), reserved opcodes, fragmented or oversized control frames, lengths not in
     /// their minimal form and 64-bit lengths with the high bit set, all with close code 1002.
     pub fn decode(buf: &[u8]) -> Result<Option<(Self, usize)>, Error> {
         let [b0, b1, ..] = *buf else { return Ok(None) };
-        if b0 & 0x70 != 0 {
+        if b0 & 0x30 != 0 {
             return Err(Error::protocol("reserved bits set without a negotiated extension"));
         }
         let opcode = OpCode::from_bits(b0 & 0x0f).ok_or(Error::protocol("reserved opcode"))?;
         let fin = b0 & 0x80 != 0;
+        let rsv1 = b0 & 0x40 != 0;
         let masked = b1 & 0x80 != 0;
         let (payload_len, mut len) = match b1 & 0x7f {
             126 => {
@@ -121,12 +124,12 @@ impl FrameHeader {
         } else {
             None
         };
-        Ok(Some((Self { fin, opcode, mask, payload_len }, len)))
+        Ok(Some((Self { fin, rsv1, opcode, mask, payload_len }, len)))
     }
 
     /// Encodes the header into `out` in minimal form and returns its length.
     pub fn encode(&self, out: &mut [u8; MAX_HEADER_LEN]) -> usize {
-        out[0] = (self.fin as u8) << 7 | self.opcode.bits();
+        out[0] = (self.fin as u8) << 7 | (self.rsv1 as u8) << 6 | self.opcode.bits();
         let mask_bit = (self.mask.is_some() as u8) << 7;
         let mut len = match self.payload_len {
             n @ 0..=125 => {
@@ -172,7 +175,8 @@ mod tests {
             [(0, 2), (125, 2), (126, 4), (65535, 4), (65536, 10), (1 << 40, 10), (i64::MAX as u64, 10)]
         {
             for mask in [None, Some([1, 2, 3, 4])] {
-                let header = FrameHeader { fin: true, opcode: OpCode::Binary, mask, payload_len };
+                let header =
+                    FrameHeader { fin: true, rsv1: false, opcode: OpCode::Binary, mask, payload_len };
                 let mut out = [0; MAX_HEADER_LEN];
                 let expected = header_len + if mask.is_some() { 4 } else { 0 };
                 assert_eq!(header.encode(&mut out), expected);
@@ -202,7 +206,8 @@ mod tests {
 
     #[test]
     fn rejects_what_the_rfc_forbids() {
-        assert!(protocol_error(&[0xc1, 0x00]), "RSV1");
+        let (h, _) = FrameHeader::decode(&[0xc1, 0x00]).unwrap().unwrap();
+        assert!(h.rsv1, "RSV1 is reported, for the decoder to judge");
         assert!(protocol_error(&[0xa1, 0x00]), "RSV2");
         assert!(protocol_error(&[0x91, 0x00]), "RSV3");
         for op in [3, 4, 5, 6, 7, 0xb, 0xc, 0xd, 0xe, 0xf] {

@@ -1,12 +1,13 @@
 //! The opening handshake (RFC 6455 §4) as pure functions: the client's request and its check
 //! of the server's 101 answer, the server's parsing and validation of the upgrade request and
-//! its answers. Heads are parsed with `httparse`.
+//! its answers, permessage-deflate negotiated on both. Heads are parsed with `httparse`.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use sha1::{Digest, Sha1};
 
-use crate::Error;
+use super::deflate::{DeflateParams, validate_answer};
+use crate::{DeflateOptions, Error};
 
 const GUID: &[u8] = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 const MAX_HEADERS: usize = 64;
@@ -90,6 +91,8 @@ pub struct ClientRequest<'a> {
     pub protocols: &'a [String],
     /// Extra headers (cookies and authorization included).
     pub headers: &'a [(String, String)],
+    /// The `Sec-WebSocket-Extensions` offer, if any.
+    pub extensions: Option<&'a str>,
 }
 
 impl ClientRequest<'_> {
@@ -102,6 +105,9 @@ impl ClientRequest<'_> {
         );
         if !self.protocols.is_empty() {
             head.push_str(&format!("Sec-WebSocket-Protocol: {}\r\n", self.protocols.join(", ")));
+        }
+        if let Some(extensions) = self.extensions {
+            head.push_str(&format!("Sec-WebSocket-Extensions: {extensions}\r\n"));
         }
         for (name, value) in self.headers {
             head.push_str(&format!("{name}: {value}\r\n"));
@@ -146,13 +152,15 @@ pub fn parse_response(buf: &[u8], max_head: usize) -> Result<Option<Response>, E
 }
 
 /// Checks a 101 response against our request: `Upgrade: websocket`, `Connection: Upgrade`,
-/// the accept key, a subprotocol we offered (or none) and no extension (we offer none).
-/// Returns the negotiated subprotocol.
+/// the accept key, a subprotocol we offered (or none) and an extension answer that fits the
+/// offer `deflate` made (none if it made none). Returns the negotiated subprotocol and
+/// compression.
 pub fn validate_response(
     response: &Response,
     key: &str,
     offered: &[String],
-) -> Result<Option<String>, Error> {
+    deflate: &DeflateOptions,
+) -> Result<(Option<String>, Option<DeflateParams>), Error> {
     let fail = |reason: &'static str| Err(Error::handshake(Some(response.status), reason));
     if response.status != 101 {
         return Err(Error::handshake(
@@ -170,9 +178,10 @@ pub fn validate_response(
     if headers.get("sec-websocket-accept").map(<[u8]>::trim_ascii) != Some(accept_key(key).as_bytes()) {
         return fail("wrong or missing Sec-WebSocket-Accept");
     }
-    if headers.get("sec-websocket-extensions").is_some() {
-        return fail("server chose an extension that was not offered");
-    }
+    let compression = match validate_answer(headers.get_all("sec-websocket-extensions"), deflate) {
+        Ok(compression) => compression,
+        Err(reason) => return fail(reason),
+    };
     let mut chosen = headers.get_all("sec-websocket-protocol").flat_map(tokens);
     let protocol = chosen.next().map(str::to_owned);
     if chosen.next().is_some() {
@@ -180,7 +189,7 @@ pub fn validate_response(
     }
     match protocol {
         Some(p) if !offered.contains(&p) => fail("server chose a subprotocol that was not offered"),
-        p => Ok(p),
+        p => Ok((p, compression)),
     }
 }
 
@@ -299,14 +308,21 @@ pub fn parse_request(buf: &[u8], max_head: usize) -> Result<Option<UpgradeReques
     Ok(Some(UpgradeRequest { target, key, protocols, headers, head_len }))
 }
 
-/// The 101 answer accepting `request`, with the chosen subprotocol.
-pub fn accept_response(request: &UpgradeRequest, protocol: Option<&str>) -> Vec<u8> {
+/// The 101 answer accepting `request`, with the chosen subprotocol and extensions.
+pub fn accept_response(
+    request: &UpgradeRequest,
+    protocol: Option<&str>,
+    extensions: Option<&str>,
+) -> Vec<u8> {
     let mut head = format!(
         "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {}\r\n",
         accept_key(&request.key)
     );
     if let Some(protocol) = protocol {
         head.push_str(&format!("Sec-WebSocket-Protocol: {protocol}\r\n"));
+    }
+    if let Some(extensions) = extensions {
+        head.push_str(&format!("Sec-WebSocket-Extensions: {extensions}\r\n"));
     }
     head.push_str("\r\n");
     head.into_bytes()

@@ -1,10 +1,12 @@
 //! The sans-IO protocol core: frame headers, masking, UTF-8 validation, close payloads, the
-//! receiving and sending state machines and the opening handshake's parsing and building.
+//! receiving and sending state machines, permessage-deflate and the opening handshake's
+//! parsing and building.
 //! Everything here works on byte buffers; the native backend drives it over sockets, and
 //! tests and fuzzers drive it directly.
 
 mod close;
 mod decoder;
+pub mod deflate;
 mod encoder;
 mod frame;
 pub mod handshake;

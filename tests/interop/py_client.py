@@ -1,12 +1,13 @@
 # A Python `websockets` client for tests/interop.rs, driven by its command line:
-#   py_client.py URL [--protocol P]... ACTION...
+#   py_client.py URL [--protocol P]... [--no-compression] ACTION...
 # It connects (offering the subprotocols P; permessage-deflate is offered too, as by
-# default), prints "open SUBPROTOCOL" ("-" for none), runs the actions in order and prints
+# default, unless --no-compression), prints "open SUBPROTOCOL" ("-" for none), runs the actions in order and prints
 # one line per outcome on stdout. Payloads travel as hex so no locale can garble them.
 #   text:HEX          sends a text message, prints the reply as "TYPE HEX"
 #   binary:HEX        sends a binary message, prints the reply as "TYPE HEX"
 #   fragmented:N:F    sends N bytes of binary in frames of F bytes, waits for the echo and
 #                     prints "echo TYPE LENGTH equal" (or "differ")
+#   extensions        prints "extensions VALUE": the Sec-WebSocket-Extensions answered ("-")
 #   size:N            sends N bytes of binary in one frame, waits for nothing
 #   ping:HEX          sends a ping, waits for its pong, prints "pong HEX"
 #   close:CODE:REASON closes with CODE and REASON
@@ -45,10 +46,11 @@ def report_closed(ws):
         out("closed", rcvd.code, rcvd.reason)
 
 
-async def run(url, protocols, actions):
+async def run(url, protocols, compression, actions):
     async with connect(
         url,
         subprotocols=protocols or None,
+        compression=compression,
         max_size=64 * 1024 * 1024,
         ping_interval=None,
         open_timeout=5,
@@ -69,6 +71,8 @@ async def run(url, protocols, actions):
                     await ws.send(data[i : i + frame] for i in range(0, size, frame))
                     kind, reply = describe(await ws.recv())
                     out("echo", kind, len(reply), "equal" if reply == data else "differ")
+                elif name == "extensions":
+                    out("extensions", ws.response.headers.get("Sec-WebSocket-Extensions", "-"))
                 elif name == "size":
                     await ws.send(pattern(int(arg)))
                 elif name == "ping":
@@ -94,15 +98,17 @@ async def run(url, protocols, actions):
 
 
 def main():
-    url, protocols, actions = sys.argv[1], [], []
+    url, protocols, compression, actions = sys.argv[1], [], "deflate", []
     args = iter(sys.argv[2:])
     for arg in args:
         if arg == "--protocol":
             protocols.append(next(args))
+        elif arg == "--no-compression":
+            compression = None
         else:
             actions.append(arg)
     try:
-        asyncio.run(asyncio.wait_for(run(url, protocols, actions), 20))
+        asyncio.run(asyncio.wait_for(run(url, protocols, compression, actions), 20))
     except Exception as e:
         out("error", repr(e))
         sys.exit(1)

@@ -6,7 +6,8 @@
 #   /close            closes at once with code 4001 and reason "bye"
 #   /ping             sends a ping, waits for its pong, then sends the text "pong ok"
 #   /big?size=N       sends one binary frame of N bytes, then waits for the peer's close
-# Lines: "open PATH SUBPROTOCOL", "received TYPE LENGTH", "pong PATH", "sent-close PATH",
+# Lines: "open PATH SUBPROTOCOL", "extensions PATH VALUE" (the Sec-WebSocket-Extensions
+# answered, "-" for none), "received TYPE LENGTH", "pong PATH", "sent-close PATH",
 # "closed PATH CODE REASON" (the close code and reason received from the peer; "none" for
 # no close frame), "error PATH MESSAGE".
 
@@ -45,6 +46,7 @@ async def handler(ws):
     parts = urlsplit(ws.request.path)
     path, query = parts.path, parse_qs(parts.query)
     out("open", path, ws.subprotocol or "-")
+    out("extensions", path, ws.response.headers.get("Sec-WebSocket-Extensions", "-"))
     try:
         if path == "/echo":
             await echo(ws, query)

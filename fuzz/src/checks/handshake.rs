@@ -8,19 +8,23 @@
 //! refusal is 400, 405, 426 or 431 and encodes to a response that parses with that status;
 //! an accepted request's head fits the buffer and `max_head`, parses the same from exactly
 //! its head, is incomplete one byte shorter, and its `accept_response` (with no subprotocol,
-//! and with the first one offered) parses as a 101 that `validate_response` accepts.
+//! and with the first one offered) parses as a 101 that `validate_response` accepts; the
+//! permessage-deflate answer to whatever was offered is one a default client accepts, with
+//! the same parameters on both sides.
 //!
 //! Response properties (fixed key, "chat" and "superchat" offered): no panic; `Ok(None)` only
 //! while the buffer is under `max_head`; a parsed head fits the buffer and `max_head` (as
 //! `parse_response` documents); errors are handshake errors; and when `validate_response`
 //! accepts, an independent parse of the head finds status 101, `Upgrade: websocket`, an
-//! `upgrade` token in `Connection`, the correct `Sec-WebSocket-Accept` first, no extension and
-//! at most one offered subprotocol.
+//! `upgrade` token in `Connection`, the correct `Sec-WebSocket-Accept` first, at most one
+//! offered subprotocol, and no extension but one well-formed permessage-deflate, which
+//! `validate_response` then reports as agreed.
 
-use uniws::Error;
+use uniws::proto::deflate::{accept_offer, parse_extensions};
 use uniws::proto::handshake::{
     accept_key, accept_response, parse_request, parse_response, validate_response,
 };
+use uniws::{DeflateOptions, Error};
 
 use super::Source;
 
@@ -70,16 +74,22 @@ pub fn check_request(data: &[u8]) {
         "head incomplete one byte shorter"
     );
 
-    let answer = accept_response(&request, None);
+    // Whatever permessage-deflate offer the request made, a default client accepts the answer.
+    let (client, server) = (DeflateOptions::client(), DeflateOptions::server());
+    let deflate = accept_offer(request.headers.get_all("sec-websocket-extensions"), &server);
+    let extensions = deflate.as_ref().map(|(_, answer)| answer.as_str());
+    let answer = accept_response(&request, None, extensions);
     let response = parse_response(&answer, usize::MAX).expect("101 parses").expect("complete");
     assert_eq!((response.status, response.head_len), (101, answer.len()), "101 head");
-    assert_eq!(validate_response(&response, &request.key, &[]).expect("client accepts the 101"), None);
+    let (protocol, agreed) =
+        validate_response(&response, &request.key, &[], &client).expect("client accepts the 101");
+    assert_eq!((protocol, agreed), (None, deflate.map(|(params, _)| params)), "both sides agree");
 
     if let Some(protocol) = request.protocols.first() {
-        let answer = accept_response(&request, Some(protocol));
+        let answer = accept_response(&request, Some(protocol), None);
         let response = parse_response(&answer, usize::MAX).expect("101 parses").expect("complete");
-        let chosen = validate_response(&response, &request.key, &request.protocols);
-        assert_eq!(chosen.expect("client accepts its own subprotocol").as_ref(), Some(protocol));
+        let chosen = validate_response(&response, &request.key, &request.protocols, &client);
+        assert_eq!(chosen.expect("client accepts its own subprotocol").0.as_ref(), Some(protocol));
     }
 }
 
@@ -106,8 +116,8 @@ pub fn check_response(data: &[u8]) {
          `max_head` ... is a handshake error\")",
         response.head_len
     );
-    let protocol = match validate_response(&response, KEY, &offered) {
-        Ok(protocol) => protocol,
+    let (protocol, deflate) = match validate_response(&response, KEY, &offered, &DeflateOptions::client()) {
+        Ok(accepted) => accepted,
         Err(error) => {
             assert!(
                 matches!(error, Error::Handshake { status: Some(s), .. } if s == response.status),
@@ -132,7 +142,17 @@ pub fn check_response(data: &[u8]) {
             && h.value.split(|&b| b == b',').any(|t| t.trim_ascii().eq_ignore_ascii_case(b"upgrade"))
     });
     assert!(connection_upgrade, "Connection header without upgrade");
-    assert!(first("sec-websocket-extensions").is_none(), "accepted an extension");
+    // An extension answer was accepted only as one valid permessage-deflate.
+    let extensions =
+        parsed.headers.iter().filter(|h| h.name.eq_ignore_ascii_case("sec-websocket-extensions"));
+    match parse_extensions(extensions.map(|h| h.value)) {
+        Some(list) if list.is_empty() => assert_eq!(deflate, None, "compression without an answer"),
+        Some(list) => {
+            assert!(deflate.is_some(), "an extension answer accepted without compression");
+            assert!(list.len() == 1 && list[0].name.eq_ignore_ascii_case("permessage-deflate"), "{list:?}");
+        }
+        None => panic!("a malformed extension answer accepted"),
+    }
     if let Some(protocol) = &protocol {
         assert!(offered.contains(protocol), "accepted subprotocol {protocol:?}, not offered");
     }

@@ -8,11 +8,13 @@ use std::time::Duration;
 
 use clap::Args as ClapArgs;
 use tokio::sync::mpsc;
-use uniws::{CloseCode, ConnectOptions, DEFAULT_CLOSE_TIMEOUT, Message, RecvHalf, SendHalf, connect};
+use uniws::{
+    CloseCode, ConnectOptions, DEFAULT_CLOSE_TIMEOUT, DeflateOptions, Message, RecvHalf, SendHalf, connect,
+};
 
 use crate::failure::{Context, Failure};
 use crate::messages::{Next, describe_close, display, next_message};
-use crate::options::FrameSize;
+use crate::options::{Compression, FrameSize};
 use crate::tls;
 
 /// Options of `uniws connect`.
@@ -29,6 +31,8 @@ pub struct Args {
     headers: Vec<(String, String)>,
     #[command(flatten)]
     frame_size: FrameSize,
+    #[command(flatten)]
+    compression: Compression,
     /// A PEM file with a CA certificate to trust for wss://, besides the usual roots.
     #[arg(long, value_name = "FILE")]
     ca: Option<PathBuf>,
@@ -54,7 +58,9 @@ fn parse_seconds(text: &str) -> Result<Duration, String> {
 
 impl Args {
     fn options(&self) -> Result<ConnectOptions, Failure> {
-        let mut options = ConnectOptions::new().max_frame_size(self.frame_size.get());
+        let mut options = ConnectOptions::new()
+            .max_frame_size(self.frame_size.get())
+            .deflate(self.compression.options(DeflateOptions::client()));
         for protocol in &self.protocols {
             options = options.protocol(protocol);
         }
@@ -74,7 +80,11 @@ impl Args {
 pub async fn run(args: Args) -> Result<(), Failure> {
     let options = args.options()?;
     let ws = connect(&args.url, &options).await.context(|| format!("cannot connect to {}", args.url))?;
-    eprintln!("connected (protocol: {})", ws.protocol().unwrap_or("none"));
+    eprintln!(
+        "connected (protocol: {}, extensions: {})",
+        ws.protocol().unwrap_or("none"),
+        ws.extensions().unwrap_or("none")
+    );
     let (mut send, recv) = ws.split();
     let mut printer = tokio::spawn(print_messages(recv));
     let sent = tokio::select! {

@@ -4,13 +4,13 @@
 use std::path::PathBuf;
 
 use clap::{Args as ClapArgs, ValueEnum};
-use uniws::WebSocket;
+use uniws::{DeflateOptions, WebSocket};
 
 use crate::failure::Failure;
 use crate::hub::Hub;
 use crate::listen::{announce, bind, server_options, until_shutdown};
 use crate::messages::{Next, next_message};
-use crate::options::FrameSize;
+use crate::options::{Compression, FrameSize};
 use crate::tls;
 
 /// What the server does with each message.
@@ -38,6 +38,8 @@ pub struct Args {
     protocols: Vec<String>,
     #[command(flatten)]
     frame_size: FrameSize,
+    #[command(flatten)]
+    compression: Compression,
     /// A PEM file with the server's certificate chain: serve wss:// (needs --key).
     #[arg(long, value_name = "FILE", requires = "key")]
     cert: Option<PathBuf>,
@@ -55,7 +57,8 @@ pub async fn run(args: Args) -> Result<(), Failure> {
     let scheme = if tls.is_some() { "wss" } else { "ws" };
     announce(&format!("listening on {scheme}://{addr}"));
 
-    let options = server_options(args.protocols, args.frame_size.get());
+    let options = server_options(args.protocols, args.frame_size.get())
+        .deflate(args.compression.options(DeflateOptions::server()));
     let hub = Hub::new(false);
     let mode = args.mode;
     let handler = options.handler(move |ws| {

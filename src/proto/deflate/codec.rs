@@ -1,0 +1,226 @@
+//! The compressor and the decompressor of one connection (RFC 7692 §7.2): a message's
+//! parts are compressed with a sync flush each and the final `00 00 ff ff` cut off; on
+//! receive it is put back and each frame inflated as it completes, never past a limit.
+
+use flate2::{Compress, Decompress, FlushCompress, FlushDecompress, Status};
+
+use super::pool;
+
+/// What a sync flush ends with; cut from a message's end and put back before inflating.
+const TAIL: [u8; 4] = [0x00, 0x00, 0xff, 0xff];
+
+/// Output room is added at most this much at a time, so memory follows what a message
+/// really inflates or compresses to rather than any guess.
+const GROWTH: usize = 64 << 10;
+
+/// zlib's raw deflate cannot use a 256-byte window (madler/zlib#171); with 512 bytes its
+/// back-references still stay within 250 bytes, so a peer with a window of 8 bits inflates
+/// them.
+fn zlib_window_bits(bits: u8) -> u8 {
+    bits.clamp(9, 15)
+}
+
+/// The sending direction's compressor.
+#[derive(Debug)]
+pub struct Deflater {
+    level: u32,
+    window_bits: u8,
+    /// Every message starts with an empty context, so the compressor is held only while a
+    /// message is in flight.
+    reset_each_message: bool,
+    threshold: usize,
+    held: Option<Compress>,
+}
+
+impl Deflater {
+    /// A compressor at `level` within `window_bits` (8 to 15), with or without context
+    /// takeover; messages shorter than `threshold` are best sent uncompressed.
+    pub fn new(level: u32, window_bits: u8, no_context_takeover: bool, threshold: usize) -> Self {
+        Self {
+            level,
+            window_bits: zlib_window_bits(window_bits),
+            reset_each_message: no_context_takeover,
+            threshold,
+            held: None,
+        }
+    }
+
+    /// Whether a message whose first part has `len` bytes is worth compressing.
+    pub fn worth_compressing(&self, len: usize) -> bool {
+        len >= self.threshold
+    }
+
+    /// Compresses `data`, the next part of a message, appending it to `out`; `fin` ends the
+    /// message (its sync-flush tail is cut off).
+    pub fn compress(&mut self, data: &[u8], fin: bool, out: &mut Vec<u8>) {
+        let mut compressor = self.held.take().unwrap_or_else(|| self.fresh());
+        let start_in = compressor.total_in();
+        let start_out = out.len();
+        out.reserve((data.len() + 64).min(GROWTH));
+        loop {
+            let consumed = (compressor.total_in() - start_in) as usize;
+            // With room and a valid stream, compressing cannot fail: zlib's only errors are
+            // misuse (a wrong flush sequence, a freed stream), which this code never does.
+            compressor
+                .compress_vec(&data[consumed..], out, FlushCompress::Sync)
+                .expect("deflate into a buffer with room");
+            let consumed = (compressor.total_in() - start_in) as usize;
+            // The flush is complete once a call returns with room to spare.
+            if consumed == data.len() && out.len() < out.capacity() {
+                break;
+            }
+            out.reserve((out.len() / 2).clamp(64, GROWTH));
+        }
+        if !fin {
+            self.held = Some(compressor);
+            return;
+        }
+        if out.len() == start_out {
+            // Nothing new since the last flush: zlib wrote nothing, but the receiver's tail
+            // needs the header byte of an empty stored block in front of it (RFC 7692
+            // §7.2.3.6).
+            out.push(0x00);
+        } else if out.ends_with(&TAIL) {
+            out.truncate(out.len() - TAIL.len());
+        }
+        if self.reset_each_message {
+            pool::give_compressor(self.level, self.window_bits, compressor);
+        } else {
+            self.held = Some(compressor);
+        }
+    }
+
+    fn fresh(&self) -> Compress {
+        pool::take_compressor(self.level, self.window_bits)
+    }
+}
+
+/// Why a compressed frame could not be inflated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InflateError {
+    /// It inflates past the limit (inflating stopped there).
+    TooLarge,
+    /// Not valid deflate data, or data after the final block.
+    Corrupt(&'static str),
+}
+
+/// The receiving direction's decompressor.
+#[derive(Debug)]
+pub struct Inflater {
+    window_bits: u8,
+    /// The peer starts every message with an empty context: the decompressor is held only
+    /// while a message is in flight, and comes from the thread's pool.
+    reset_each_message: bool,
+    held: Option<Decompress>,
+    /// The message's deflate stream ended with a final block: nothing may follow it.
+    ended: bool,
+}
+
+impl Inflater {
+    /// A decompressor for a peer compressing within `window_bits` (8 to 15), with or without
+    /// context takeover.
+    pub fn new(window_bits: u8, no_context_takeover: bool) -> Self {
+        Self {
+            window_bits: zlib_window_bits(window_bits),
+            reset_each_message: no_context_takeover,
+            held: None,
+            ended: false,
+        }
+    }
+
+    /// Inflates `payload`, the next frame of a compressed message, appending at most `limit`
+    /// bytes to `out`; `fin` ends the message. On error the message cannot go on (the
+    /// connection fails), and `out` holds what was inflated before the error.
+    pub fn inflate(
+        &mut self,
+        payload: &[u8],
+        fin: bool,
+        limit: usize,
+        out: &mut Vec<u8>,
+    ) -> Result<(), InflateError> {
+        let mut decompressor = self.held.take().unwrap_or_else(|| self.fresh());
+        let cap = out.len().saturating_add(limit);
+        let mut result = self.run(&mut decompressor, payload, false, cap, out);
+        if fin && result.is_ok() {
+            result = self.run(&mut decompressor, &TAIL, true, cap, out);
+        }
+        if !(fin || result.is_err()) {
+            self.held = Some(decompressor);
+            return result;
+        }
+        let ended = std::mem::take(&mut self.ended);
+        if self.reset_each_message {
+            pool::give_decompressor(decompressor);
+        } else if ended || result.is_err() {
+            // A stream that ended cannot take the next message: start afresh (the peer's
+            // compressor did too, having finished its stream).
+            decompressor.reset(false);
+            self.held = Some(if self.window_bits == pool::POOLED_INFLATE_BITS {
+                decompressor
+            } else {
+                Decompress::new_with_window_bits(false, self.window_bits)
+            });
+        } else {
+            self.held = Some(decompressor);
+        }
+        result
+    }
+
+    /// Inflates `input` (the message's tail if `tail`) into `out`, which may not grow past
+    /// `cap` bytes.
+    fn run(
+        &mut self,
+        decompressor: &mut Decompress,
+        input: &[u8],
+        tail: bool,
+        cap: usize,
+        out: &mut Vec<u8>,
+    ) -> Result<(), InflateError> {
+        let mut rest = input;
+        loop {
+            if self.ended {
+                // After the final block only our own tail may come.
+                return match rest.is_empty() || tail {
+                    true => Ok(()),
+                    false => Err(InflateError::Corrupt("data after the final deflate block")),
+                };
+            }
+            // One byte of room past the cap: output there means the limit is exceeded.
+            let allowed = cap.saturating_add(1) - out.len();
+            if out.capacity() == out.len() {
+                out.reserve_exact(allowed.min(GROWTH).min(out.len().max(rest.len() * 4).max(256)));
+            }
+            let room = (out.capacity() - out.len()).min(allowed);
+            let before_in = decompressor.total_in();
+            let before_out = decompressor.total_out();
+            let spare = &mut out.spare_capacity_mut()[..room];
+            let status = decompressor
+                .decompress_uninit(rest, spare, FlushDecompress::Sync)
+                .map_err(|_| InflateError::Corrupt("invalid deflate data"))?;
+            let used = (decompressor.total_in() - before_in) as usize;
+            let written = (decompressor.total_out() - before_out) as usize;
+            // SAFETY: `decompress_uninit` initialised the first `written` bytes of the spare
+            // capacity it was given, which begins at the vector's end.
+            unsafe { out.set_len(out.len() + written) };
+            rest = &rest[used..];
+            if out.len() > cap {
+                return Err(InflateError::TooLarge);
+            }
+            match status {
+                Status::StreamEnd => self.ended = true,
+                // No progress with input left and room to write: the data is cut short.
+                Status::BufError if used == 0 && written == 0 => return Ok(()),
+                _ if rest.is_empty() && written < room => return Ok(()),
+                _ => {}
+            }
+        }
+    }
+
+    fn fresh(&self) -> Decompress {
+        if self.reset_each_message {
+            pool::take_decompressor()
+        } else {
+            Decompress::new_with_window_bits(false, self.window_bits)
+        }
+    }
+}
