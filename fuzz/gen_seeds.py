@@ -273,6 +273,9 @@ def handshake_request_seeds():
         "two_keys_400": b"\x00" + REQUEST + b"Sec-WebSocket-Key: AAAAAAAAAAAAAAAAAAAAAA==\r\n\r\n",
         "http10_400": b"\x00" + ok.replace(b"HTTP/1.1", b"HTTP/1.0"),
         "garbage_400": b"\x00\x01\x02 GET\r\n\r\n",
+        "deflate_offers": b"\x00" + REQUEST
+        + b"Sec-WebSocket-Extensions: permessage-deflate; server_max_window_bits=10, permessage-deflate\r\n"
+        + b"Sec-WebSocket-Extensions: x-webkit-deflate-frame; client_max_window_bits\r\n\r\n",
     }
 
 
@@ -291,6 +294,9 @@ def handshake_response_seeds():
         "protocol_not_offered": b"\x00" + RESPONSE + b"Sec-WebSocket-Protocol: other\r\n\r\n",
         "two_protocols": b"\x00" + RESPONSE + b"Sec-WebSocket-Protocol: chat, superchat\r\n\r\n",
         "extension": b"\x00" + RESPONSE + b"Sec-WebSocket-Extensions: permessage-deflate\r\n\r\n",
+        "extension_params": b"\x00" + RESPONSE
+        + b"Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits=9; server_no_context_takeover\r\n\r\n",
+        "extension_unknown": b"\x00" + RESPONSE + b"Sec-WebSocket-Extensions: x-custom\r\n\r\n",
         "wrong_accept": b"\x00" + ok.replace(b"s3pP", b"AAAA"),
         "lowercase_lf_only": b"\x00"
         + ok.replace(b"\r\n", b"\n")
@@ -321,8 +327,47 @@ def utf8_seeds():
     }
 
 
+def extensions_seeds():
+    return {
+        "chrome": b"\x00permessage-deflate; client_max_window_bits",
+        "firefox": b"\x00permessage-deflate",
+        "all_params": b"\x0epermessage-deflate; server_no_context_takeover; client_no_context_takeover; "
+        b"server_max_window_bits=10; client_max_window_bits=9",
+        "quoted": b"\x00permessage-deflate; client_max_window_bits=\"12\", x-other; a=\"b\\\"c\"",
+        "second_offer": b"\x08permessage-deflate; server_max_window_bits=16, permessage-deflate; client_max_window_bits=8",
+        "duplicate": b"\x00permessage-deflate; server_no_context_takeover; server_no_context_takeover",
+        "empty_elements": b"\x00 , ,permessage-deflate ,",
+        "malformed": b"\x00permessage-deflate; =",
+        "disabled": b"\x01permessage-deflate",
+    }
+
+
+def inflate_input(pick, limit, frames):
+    """`frames` are (payload, final) pairs, each payload at most 127 bytes."""
+    out = bytes([pick]) + struct.pack("<H", limit)
+    for payload, final in frames:
+        out += bytes([(0x80 if final else 0) | len(payload)]) + payload
+    return out
+
+
+def inflate_seeds():
+    hello = bytes([0xF2, 0x48, 0xCD, 0xC9, 0xC9, 0x07, 0x00])
+    return {
+        "rfc_hello": inflate_input(7, 100, [(hello, True)]),
+        "rfc_hello_in_two": inflate_input(15, 100, [(hello[:3], False), (hello[3:], True)]),
+        "rfc_stored": inflate_input(7, 100, [(bytes([0x00, 0x05, 0x00, 0xFA, 0xFF]) + b"Hello" + b"\x00", True)]),
+        "rfc_final_block": inflate_input(7, 100, [(bytes([0xF3, 0x48, 0xCD, 0xC9, 0xC9, 0x07, 0x00]), True)]),
+        "trailing_after_final": inflate_input(7, 100, [(bytes([0xF3, 0x48, 0xCD, 0xC9, 0xC9, 0x07, 0x00, 1, 2]), True)]),
+        "reserved_block": inflate_input(0, 100, [(b"\xff\xff\xff", True)]),
+        "over_limit": inflate_input(7, 3, [(hello, True)]),
+        "text_parts": inflate_input(0x3F, 1000, [(b"hello " * 10, False), (b"", False), (b"world " * 20, True)]),
+    }
+
+
 def main():
     targets = {
+        "extensions": extensions_seeds(),
+        "inflate": inflate_seeds(),
         "decoder": decoder_seeds(),
         "decoder_whole": decoder_whole_seeds(),
         "decoder_whole_limit": decoder_whole_limit_seeds(),

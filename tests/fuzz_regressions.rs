@@ -67,6 +67,16 @@ fn handshake_response() {
 }
 
 #[test]
+fn extensions() {
+    assert!(replay("extensions", checks::deflate::check_extensions) > 0);
+}
+
+#[test]
+fn inflate() {
+    assert!(replay("inflate", checks::deflate::check_inflate) > 0);
+}
+
+#[test]
 fn utf8() {
     assert!(replay("utf8", checks::utf8::check) > 0);
 }

@@ -5,6 +5,7 @@
 
 pub mod decoder;
 pub mod decoder_whole;
+pub mod deflate;
 pub mod handshake;
 pub mod roundtrip;
 pub mod utf8;
