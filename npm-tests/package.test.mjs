@@ -57,13 +57,15 @@ test("round trips of text and binary, and the message model", { timeout: 60000 }
     const joined = await ws.recv();
     await ws.close(1000, "done");
     return {
-      protocol: ws.protocol, maxFrameSize: ws.maxFrameSize,
+      protocol: ws.protocol, extensions: ws.extensions, maxFrameSize: ws.maxFrameSize,
       text: [text.type, text.data, text.partial],
       binary: [binary.type, Array.from(binary.data), binary.data instanceof Uint8Array],
       joined: [joined.data, joined.partial],
     };
   }, server.url);
   assert.equal(result.protocol, "chat");
+  // Chromium offers permessage-deflate; the uniws server takes it without context takeover.
+  assert.equal(result.extensions, "permessage-deflate; server_no_context_takeover; client_no_context_takeover");
   assert.equal(result.maxFrameSize, 1 << 20);
   assert.deepEqual(result.text, ["text", "hello ✓", false]);
   assert.deepEqual(result.binary, ["binary", [1, 2, 255], true]);
@@ -152,9 +154,10 @@ export async function chat(url: string): Promise<string> {
   const kind: MessageType = message.type;
   const data: string | Uint8Array = message.data;
   const protocol: string | undefined = ws.protocol;
+  const extensions: string | undefined = ws.extensions;
   const size: number = ws.maxFrameSize;
   await ws.close(1000, "bye");
-  try { await ws.recv(); } catch (e) { const error = e as UniwsError; return error.code + kind + String(data) + protocol + size; }
+  try { await ws.recv(); } catch (e) { const error = e as UniwsError; return error.code + kind + String(data) + protocol + extensions + size; }
   // @ts-expect-error: a number is not a message
   await ws.send(42);
   // @ts-expect-error: not an option

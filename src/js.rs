@@ -113,6 +113,7 @@ pub struct JsWebSocket {
     send: Rc<Mutex<SendHalf>>,
     recv: Rc<Mutex<RecvHalf>>,
     protocol: Option<String>,
+    extensions: Option<String>,
     max_frame_size: usize,
 }
 
@@ -130,12 +131,14 @@ impl JsWebSocket {
             let options = connect_options(&options)?;
             let ws = crate::connect(&url, &options).await.map_err(|e| js_error(&e))?;
             let protocol = ws.protocol().map(str::to_owned);
+            let extensions = ws.extensions().map(str::to_owned);
             let max_frame_size = ws.max_frame_size();
             let (send, recv) = ws.split();
             let ws = JsWebSocket {
                 send: Rc::new(Mutex::new(send)),
                 recv: Rc::new(Mutex::new(recv)),
                 protocol,
+                extensions,
                 max_frame_size,
             };
             Ok(ws.into())
@@ -188,6 +191,13 @@ impl JsWebSocket {
     #[wasm_bindgen(getter)]
     pub fn protocol(&self) -> Option<String> {
         self.protocol.clone()
+    }
+
+    /// The negotiated extensions (the browser's `WebSocket.extensions`, such as
+    /// `permessage-deflate`), if any.
+    #[wasm_bindgen(getter)]
+    pub fn extensions(&self) -> Option<String> {
+        self.extensions.clone()
     }
 
     /// The frame size limit.

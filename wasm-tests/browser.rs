@@ -10,7 +10,7 @@ mod scenarios;
 use std::time::Duration;
 
 use gloo_timers::future::TimeoutFuture;
-use uniws::{CloseCode, ConnectOptions, Error, Message, MessageType, connect};
+use uniws::{CloseCode, ConnectOptions, DeflateOptions, Error, Message, MessageType, connect};
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -107,6 +107,8 @@ async fn each_option_a_browser_cannot_honour_is_refused_by_name() {
         (ConnectOptions::new().bearer_auth("t"), "auth"),
         (ConnectOptions::new().max_redirects(3), "max_redirects"),
         (ConnectOptions::new().auto_pong(false), "auto_pong"),
+        (ConnectOptions::new().deflate(DeflateOptions::disabled()), "deflate"),
+        (ConnectOptions::new().deflate(DeflateOptions::client().level(1)), "deflate"),
     ];
     for (options, name) in cases {
         match connect(ECHO, &options).await {
