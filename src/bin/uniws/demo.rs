@@ -33,6 +33,11 @@ pub struct Args {
     www: Option<PathBuf>,
 }
 
+/// The frame limit of the chat. Browsers choose their own framing, and with
+/// permessage-deflate Chromium sends the page's 3 MiB message as one compressed frame, which
+/// inflates to all of it: the limit must hold the largest message the page sends.
+const MAX_FRAME_SIZE: usize = 4 << 20;
+
 /// What every connection needs.
 struct Site {
     www: PathBuf,
@@ -44,7 +49,7 @@ pub async fn run(args: Args) -> Result<(), Failure> {
     let www = www_dir(args.www)?;
     let (listener, addr) = bind(&args.addr).await?;
     announce(&format!("demo on http://{addr}/ (open it in two tabs)"));
-    let options = server_options(vec![CHAT_PROTOCOL.to_owned()], uniws::DEFAULT_MAX_FRAME_SIZE);
+    let options = server_options(vec![CHAT_PROTOCOL.to_owned()], MAX_FRAME_SIZE);
     let site = Arc::new(Site { www, options, chat: Hub::new(true) });
     until_shutdown(accept_loop(listener, site)).await
 }
