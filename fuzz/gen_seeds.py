@@ -364,8 +364,24 @@ def inflate_seeds():
     }
 
 
+def decoder_deflate_seeds():
+    hello = bytes([0xF2, 0x48, 0xCD, 0xC9, 0xC9, 0x07, 0x00])
+    text = lambda payload, fin=True, rsv=4: frame(1, payload, fin=fin, mask=KEY, rsv=rsv)
+    return {
+        "hello": bytes([0x3F, 7]) + text(hello),
+        "hello_in_frames_whole": bytes([0x7F, 3]) + text(hello[:3], fin=False) + frame(0, hello[3:], mask=KEY),
+        "ping_between": bytes([0x2F, 5]) + text(hello[:3], fin=False) + frame(9, b"p", mask=KEY)
+        + frame(0, hello[3:], mask=KEY),
+        "uncompressed_then_compressed": bytes([0x0F, 9]) + frame(2, b"plain", mask=KEY) + text(hello),
+        "rsv1_on_continuation": bytes([0x3F, 2]) + text(hello[:3], fin=False) + frame(0, hello[3:], mask=KEY, rsv=4),
+        "corrupt": bytes([0x3F, 1]) + text(b"\xff\xff\xff"),
+        "over_small_limit": bytes([0x0F, 4]) + text(bytes([0x4B, 0x4C, 0x44, 0x02, 0x00])),
+    }
+
+
 def main():
     targets = {
+        "decoder_deflate": decoder_deflate_seeds(),
         "extensions": extensions_seeds(),
         "inflate": inflate_seeds(),
         "decoder": decoder_seeds(),

@@ -72,6 +72,11 @@ fn extensions() {
 }
 
 #[test]
+fn decoder_deflate() {
+    assert!(replay("decoder_deflate", checks::deflate::check_decoder) > 0);
+}
+
+#[test]
 fn inflate() {
     assert!(replay("inflate", checks::deflate::check_inflate) > 0);
 }

@@ -1,5 +1,6 @@
-//! The `extensions` and `inflate` targets: permessage-deflate's header parsing and
-//! negotiation, and its decompressor fed anything.
+//! The `extensions`, `inflate` and `decoder_deflate` targets: permessage-deflate's header
+//! parsing and negotiation, its decompressor fed anything, and the decoder with compressed
+//! frames in the stream.
 //!
 //! `extensions` input: byte 0 picks the server's options (bit 0: disabled, bits 1–2: its
 //! window limits, bit 3: context takeover allowed); the rest is one `Sec-WebSocket-Extensions`
@@ -15,10 +16,12 @@
 //! `Deflater` as a message of those parts inflate back to exactly them, and to an error one
 //! byte under their length.
 
-use uniws::DeflateOptions;
+use bytes::BytesMut;
 use uniws::proto::deflate::{
     Deflater, Extension, InflateError, Inflater, accept_offer, parse_extensions, validate_answer,
 };
+use uniws::proto::{Decoder, Role};
+use uniws::{DeflateOptions, Error, MessageType};
 
 use super::Source;
 
@@ -150,4 +153,53 @@ pub fn check_inflate(data: &[u8]) {
         let cut = Inflater::new(bits, true).inflate(&compressed, true, whole.len() - 1, &mut out);
         assert_eq!(cut, Err(InflateError::TooLarge), "one byte under the length");
     }
+}
+
+/// Checks one `decoder_deflate` input: a stream of frames (compressed ones among them) fed to
+/// a server's `Decoder` that accepts permessage-deflate, whole and in chunks.
+///
+/// Input layout: byte 0 picks the peer's window bits (bits 0–2, 8 + n), its context takeover
+/// (bit 3), `max_frame_size` (bits 4–5: 16, 1000, 65536, 1 MiB) and whether `decode_whole` is
+/// used (bit 6); byte 1 % 64 + 1 is the chunk size; the rest is the stream (frames masked or
+/// not, as the fuzzer writes them). Properties: no panic; no message's data longer than
+/// `max_frame_size`; text always valid UTF-8; an error has a close code or is `Closed`;
+/// chunked and whole feeding give the same messages and the same error.
+pub fn check_decoder(data: &[u8]) {
+    let mut src = Source::new(data);
+    let pick = src.byte();
+    let chunk = usize::from(src.byte() % 64) + 1;
+    let stream = src.rest();
+    let max_frame_size = [16, 1000, 65536, 1 << 20][usize::from(pick >> 4 & 3)];
+    let whole = pick & 0x40 != 0;
+    let run = |chunk: usize| {
+        let inflater = Inflater::new(8 + (pick & 7), pick & 8 != 0);
+        let mut decoder = Decoder::new(Role::Server, max_frame_size).with_inflater(inflater);
+        let mut buf = BytesMut::new();
+        let mut messages = Vec::new();
+        for piece in stream.chunks(chunk) {
+            buf.extend_from_slice(piece);
+            loop {
+                let decoded = match whole {
+                    true => decoder.decode_whole(&mut buf, 1 << 16),
+                    false => decoder.decode(&mut buf, usize::MAX),
+                };
+                match decoded {
+                    Ok(Some(message)) => {
+                        assert!(message.len() <= max_frame_size.max(1 << 16), "{} bytes", message.len());
+                        if message.message_type() == MessageType::Text {
+                            assert!(std::str::from_utf8(message.data()).is_ok(), "text not UTF-8");
+                        }
+                        messages.push(message);
+                    }
+                    Ok(None) => break,
+                    Err(error) => {
+                        assert!(matches!(error, Error::Closed) || error.close_code().is_some(), "{error:?}");
+                        return (messages, Some(format!("{error:?}")));
+                    }
+                }
+            }
+        }
+        (messages, None)
+    };
+    assert_eq!(run(stream.len().max(1)), run(chunk), "chunked feeding changed the outcome");
 }
