@@ -31,6 +31,8 @@ pub(crate) struct Socket {
     pub(crate) ws: web_sys::WebSocket,
     pub(crate) events: Rc<RefCell<Events>>,
     pub(crate) protocol: Option<String>,
+    /// The extensions the server accepted, as the browser reports them.
+    pub(crate) extensions: Option<String>,
     pub(crate) max_frame_size: usize,
     _handlers: Handlers,
 }
@@ -39,7 +41,7 @@ impl Socket {
     pub(crate) fn new(ws: web_sys::WebSocket, max_frame_size: usize, queue_limit: usize) -> Self {
         let events = Rc::new(RefCell::new(Events::default()));
         let handlers = Handlers::install(&ws, &events, queue_limit);
-        Self { ws, events, protocol: None, max_frame_size, _handlers: handlers }
+        Self { ws, events, protocol: None, extensions: None, max_frame_size, _handlers: handlers }
     }
 
     /// Closes after a protocol-level failure, with the browser's form of the RFC code.
@@ -89,6 +91,19 @@ impl WebSocket {
                 done: false,
             },
         }
+    }
+
+    /// The extensions the server accepted (its `Sec-WebSocket-Extensions` answer, which the
+    /// browser negotiated), if any: `"permessage-deflate"`, for instance, where the browser
+    /// offered compression.
+    pub fn extensions(&self) -> Option<&str> {
+        self.send.socket.extensions.as_deref()
+    }
+
+    /// Calls `callback` with the browser's `CloseEvent` once the connection is closed (at
+    /// once if it already is): the JavaScript bindings' `closed` promise.
+    pub(crate) fn on_close(&self, callback: js_sys::Function) {
+        self.send.socket.events.borrow_mut().on_close(callback);
     }
 
     /// Always `None` on a client; kept for the same API as native.
@@ -316,7 +331,12 @@ impl FrameSource for RecvHalf {
     }
 }
 
-/// A JavaScript exception as an error.
+/// A JavaScript exception as an error, with its message. (Not through `JsValue`'s `Debug`:
+/// Rust's string escaping costs the wasm kilobytes.)
 pub(crate) fn js_error(value: wasm_bindgen::JsValue) -> Error {
-    Error::Io(std::io::Error::other(format!("{value:?}")))
+    let message = match wasm_bindgen::JsCast::dyn_ref::<js_sys::Error>(&value) {
+        Some(error) => String::from(error.message()),
+        None => value.as_string().unwrap_or_else(|| "a JavaScript exception".to_owned()),
+    };
+    Error::Io(std::io::Error::other(message))
 }
