@@ -18,6 +18,8 @@ export async function check(uniws, url, silent) {
 
   const ws = await WebSocket.connect(`${url}/echo`, { protocol: ["chat", "other"], timeout: 5000, maxFrameSize: 65536 });
   result.protocol = ws.protocol ?? null;
+  // Whatever the server accepted (it may compress): a string, or undefined for none.
+  result.extensions = ws.extensions === undefined || typeof ws.extensions === "string";
   result.hasWebSocketClass = typeof globalThis.WebSocket === "function" && WebSocket !== globalThis.WebSocket;
   await ws.send("hello ✓");
   const text = await ws.recv();
@@ -40,6 +42,15 @@ export async function check(uniws, url, silent) {
   result.recvAllAborted = await failure(() => ws.recvAll(100, { signal: AbortSignal.abort() }));
   await ws.send("after the abort");
   result.afterAbort = (await ws.recv()).data;
+
+  // break ends the loop, not the connection.
+  await ws.send("kept");
+  for await (const message of ws) {
+    result.beforeBreak = message.data;
+    break;
+  }
+  await ws.send("still open");
+  result.afterBreak = (await ws.recv()).data;
 
   // for await: whole messages (a partial send arrives as one message), until the close.
   await ws.send("one");
@@ -76,6 +87,7 @@ export async function check(uniws, url, silent) {
 /** What `check` gives in every runtime. */
 export const expected = {
   protocol: "chat",
+  extensions: true,
   hasWebSocketClass: true,
   text: ["text", "hello ✓", false],
   binary: ["binary", [1, 2, 255], true],
@@ -84,6 +96,8 @@ export const expected = {
   recvAborted: "AbortError",
   recvAllAborted: "AbortError",
   afterAbort: "after the abort",
+  beforeBreak: "kept",
+  afterBreak: "still open",
   iterated: ["one", "two", [3]],
   // The close the server answered with: examples/test_server echoes the code only.
   closed: [4000, "", true],
