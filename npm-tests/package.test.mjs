@@ -1,11 +1,11 @@
 // The packed npm tarball, installed into an empty folder and used from a page with no
 // bundler (an import map names the package) in headless Chromium, against the native
 // examples/test_server on 127.0.0.1; and the package's TypeScript declarations checked by
-// `tsc --noEmit --strict` on a small TypeScript user.
+// `tsc --noEmit --strict` on a small TypeScript user; and no `window` in the package's code.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ROOT, freePort, start, serveDir, launchChromium, installPackage } from "./harness.mjs";
 
@@ -180,4 +180,14 @@ export async function chat(url: string): Promise<string> {
   const tsc = join(ROOT, "node_modules/typescript/bin/tsc");
   execFileSync(process.execPath, [tsc, "--noEmit", "--strict", "--noImplicitAny", "--target", "es2022",
     "--module", "nodenext", "--moduleResolution", "nodenext", "--lib", "es2022,dom,esnext.disposable", "user.ts"], { cwd: folder, stdio: "inherit" });
+});
+
+test("nothing in the package reaches for window", () => {
+  const pkg = join(folder, "node_modules/uniws/pkg");
+  for (const file of ["uniws.js", "node.js", "deno.js"]) {
+    // wasm-bindgen's own lookup of the global object tries `window` behind a typeof guard,
+    // which holds in every runtime; no other mention may remain.
+    const text = readFileSync(join(pkg, file), "utf8").replaceAll("typeof window === 'undefined' ? undefined : window", "");
+    assert.doesNotMatch(text, /\bwindow\b/, file);
+  }
 });
