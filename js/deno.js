@@ -7,7 +7,7 @@ import initWasm from "./uniws.js";
 
 export * from "./uniws.js";
 
-/** Instantiates the wasm (the one imported above unless given another source); resolves once the package is ready. */
-export default function init(source) {
-  return initWasm(source ?? { module_or_path: wasm });
+/** Instantiates the wasm (the one imported above unless given another); resolves once ready. */
+export default function init(input) {
+  return initWasm(input ?? { module_or_path: wasm });
 }

@@ -7,8 +7,7 @@ import initWasm from "./uniws.js";
 
 export * from "./uniws.js";
 
-/** Loads the wasm (from disk unless given another source); resolves once the package is ready. */
-export default async function init(source) {
-  const wasm = source ?? { module_or_path: await readFile(new URL("./uniws_bg.wasm", import.meta.url)) };
-  return initWasm(wasm);
+/** Loads the wasm (from disk unless given another); resolves once the package is ready. */
+export default async function init(input) {
+  return initWasm(input ?? { module_or_path: await readFile(new URL("./uniws_bg.wasm", import.meta.url)) });
 }
