@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
 # Browser tests: builds the crate for wasm32 (toolchain from scripts/setup-wasm.sh), checks it
 # with clippy, starts examples/echo_server and examples/test_server on free ports of
-# 127.0.0.1, and runs wasm-tests/ with wasm-bindgen-test in headless Chromium against them.
+# 127.0.0.1, and runs wasm-tests/ with wasm-bindgen-test against them in headless Chromium,
+# then in headless Firefox (firefox-esr and geckodriver from scripts/setup-firefox.sh).
 # Every server it starts is stopped by PID on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 export UNIWS_CACHE="${UNIWS_CACHE:-$HOME/.cache/uniws}"
 ./scripts/setup-wasm.sh
+./scripts/setup-firefox.sh
 # shellcheck source=/dev/null
 source "$UNIWS_CACHE/wasm-env.sh"
+# shellcheck source=/dev/null
+source "$UNIWS_CACHE/firefox-env.sh"
 WASM_CARGO=(cargo "+$UNIWS_WASM_TOOLCHAIN")
 
 PIDS=()
@@ -59,5 +63,9 @@ PIDS+=($!)
 wait_port "$echo_port"
 wait_port "$test_port"
 
+# wasm-bindgen-test-runner drives the browser whose driver variable is set: one at a time.
 echo "== wasm-bindgen-test in headless Chromium"
-"${WASM_CARGO[@]}" test --locked --target wasm32-unknown-unknown --test browser
+env -u GECKODRIVER "${WASM_CARGO[@]}" test --locked --target wasm32-unknown-unknown --test browser
+echo "== wasm-bindgen-test in headless Firefox"
+env -u CHROMEDRIVER GECKODRIVER="$UNIWS_GECKODRIVER" \
+    "${WASM_CARGO[@]}" test --locked --target wasm32-unknown-unknown --test browser

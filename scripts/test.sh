@@ -21,10 +21,10 @@ cargo clippy --all-targets --features cli --locked -- -D warnings
 step "unit, integration and doc tests (the uniws command's included)"
 cargo test --locked --features cli -- --test-threads=2
 
-step "browser backend: wasm32 build, clippy, wasm-bindgen-test in headless Chromium"
+step "browser backend: wasm32 build, clippy, wasm-bindgen-test in headless Chromium and Firefox"
 ./scripts/test-browser.sh
 
-step "npm package, TypeScript declarations and the demo in headless Chromium"
+step "npm package in Node 22, Deno, Bun, Chromium and Firefox, TypeScript declarations, the demo"
 ./scripts/test-npm.sh
 
 step "load: 10,000 concurrent connections (scripts/load.sh)"

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+#[cfg(not(target_arch = "wasm32"))]
 use url::Url;
 
 use crate::{DeflateOptions, Error, Result};
@@ -54,7 +55,11 @@ pub struct ConnectOptions {
     pub(crate) timeout: Option<Duration>,
     pub(crate) max_frame_size: usize,
     pub(crate) auto_pong: bool,
+    #[cfg(not(target_arch = "wasm32"))]
     pub(crate) tls_config: Option<std::sync::Arc<rustls::ClientConfig>>,
+    /// Whether `tls_config` was set: the browser refuses it, so there is nothing to keep.
+    #[cfg(target_arch = "wasm32")]
+    pub(crate) tls_config: bool,
     pub(crate) deflate: DeflateOptions,
 }
 
@@ -70,7 +75,7 @@ impl Default for ConnectOptions {
             timeout: None,
             max_frame_size: DEFAULT_MAX_FRAME_SIZE,
             auto_pong: true,
-            tls_config: None,
+            tls_config: Default::default(),
             deflate: DeflateOptions::client(),
         }
     }
@@ -168,22 +173,24 @@ impl ConnectOptions {
     /// The rustls client configuration for `wss` (the reference's `ssl-context`); the default
     /// trusts the Mozilla roots from `webpki-roots`. A browser refuses it: its own TLS
     /// settings apply.
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn tls_config(mut self, config: std::sync::Arc<rustls::ClientConfig>) -> Self {
         self.tls_config = Some(config);
+        self
+    }
+
+    /// In a browser, TLS is the browser's own: `connect` refuses this option with
+    /// [`Error::Unsupported`](crate::Error::Unsupported). It takes any configuration (natively,
+    /// a rustls `ClientConfig`) so that code setting it compiles for both targets, while the
+    /// browser build carries no TLS library.
+    #[cfg(target_arch = "wasm32")]
+    pub fn tls_config<C: ?Sized>(mut self, _config: std::sync::Arc<C>) -> Self {
+        self.tls_config = true;
         self
     }
 }
 
 impl ConnectOptions {
-    /// The URL to connect to: `url` as a WebSocket URL with the query parameters appended.
-    pub(crate) fn target_url(&self, url: &str) -> Result<Url> {
-        let mut url = websocket_url(Url::parse(url).map_err(|e| Error::InvalidUrl(e.to_string().into()))?)?;
-        if !self.params.is_empty() {
-            url.query_pairs_mut().extend_pairs(&self.params);
-        }
-        Ok(url)
-    }
-
     /// Every subprotocol offered must be a non-empty token.
     pub(crate) fn check_protocols(&self) -> Result<()> {
         if self.protocols.iter().any(|p| p.is_empty() || p.contains([',', ' ', '\t', '\r', '\n'])) {
@@ -193,8 +200,23 @@ impl ConnectOptions {
     }
 }
 
+// Natively the `url` crate parses; the browser build uses the browser's `URL` instead
+// (browser/connect.rs), which keeps `url` and `idna` out of the wasm.
+#[cfg(not(target_arch = "wasm32"))]
+impl ConnectOptions {
+    /// The URL to connect to: `url` as a WebSocket URL with the query parameters appended.
+    pub(crate) fn target_url(&self, url: &str) -> Result<Url> {
+        let mut url = websocket_url(Url::parse(url).map_err(|e| Error::InvalidUrl(e.to_string().into()))?)?;
+        if !self.params.is_empty() {
+            url.query_pairs_mut().extend_pairs(&self.params);
+        }
+        Ok(url)
+    }
+}
+
 /// The URL with `http`/`https` mapped to `ws`/`wss`, without its fragment; any other
 /// scheme, or no host, is refused.
+#[cfg(not(target_arch = "wasm32"))]
 pub(crate) fn websocket_url(mut url: Url) -> Result<Url> {
     let scheme = match url.scheme() {
         "ws" | "http" => "ws",

@@ -109,6 +109,8 @@ async fn each_option_a_browser_cannot_honour_is_refused_by_name() {
         (ConnectOptions::new().auto_pong(false), "auto_pong"),
         (ConnectOptions::new().deflate(DeflateOptions::disabled()), "deflate"),
         (ConnectOptions::new().deflate(DeflateOptions::client().level(1)), "deflate"),
+        // Any configuration: the browser build has no TLS library to type it with.
+        (ConnectOptions::new().tls_config(std::sync::Arc::new(())), "tls_config"),
     ];
     for (options, name) in cases {
         match connect(ECHO, &options).await {
@@ -122,6 +124,24 @@ async fn each_option_a_browser_cannot_honour_is_refused_by_name() {
     }
     assert!(matches!(ws.close(1001, "").await, Err(Error::Unsupported(_))));
     ws.close(1000, "").await.expect("close");
+}
+
+#[wasm_bindgen_test]
+async fn urls_are_made_as_natively_by_the_browser_parser() {
+    // http becomes ws, and the fragment goes (the browser's WebSocket refuses one); the
+    // parameters are appended.
+    let url = format!("{}/echo#part", ECHO.replacen("ws:", "http:", 1));
+    let options = ConnectOptions::new().param("room", "a b&c");
+    let mut ws = connect(&url, &options).await.expect("connect over an http URL with a fragment");
+    ws.send(Message::text("x")).await.expect("send");
+    assert_eq!(ws.recv().await.expect("echo"), Message::text("x"));
+    ws.close(1000, "").await.expect("close");
+    for bad in ["ftp://127.0.0.1/", "no scheme", ""] {
+        match connect(bad, &ConnectOptions::new()).await {
+            Err(Error::InvalidUrl(_)) => {}
+            other => panic!("{bad:?}: expected InvalidUrl, got {other:?}"),
+        }
+    }
 }
 
 #[wasm_bindgen_test]
