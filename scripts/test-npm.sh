@@ -11,4 +11,6 @@ cd "$(dirname "$0")/.."
 cargo build --locked --example test_server
 cargo build --locked --features cli --bin uniws
 npm ci --no-audit --no-fund
-node --test --test-concurrency=1 npm-tests/
+# The files, not the folder: Node 22 and later read these arguments as file patterns, and a
+# folder matches no test file.
+node --test --test-concurrency=1 npm-tests/*.test.mjs

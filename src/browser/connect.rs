@@ -55,17 +55,7 @@ pub async fn connect(url: &str, options: &ConnectOptions) -> Result<WebSocket> {
 
 /// Refuses, by name, every option set that a browser cannot honour.
 fn refuse_unsupported(options: &ConnectOptions) -> Result<()> {
-    let refused: Vec<&str> = [
-        (!options.headers.is_empty(), "headers"),
-        (!options.cookies.is_empty(), "cookies (the browser sends its own)"),
-        (options.auth.is_some(), "auth"),
-        (options.max_redirects > 0, "max_redirects (the browser decides)"),
-        (!options.auto_pong, "auto_pong(false) (the browser always answers pings)"),
-        (options.tls_config.is_some(), "tls_config (the browser's own TLS settings apply)"),
-    ]
-    .into_iter()
-    .filter_map(|(set, name)| set.then_some(name))
-    .collect();
+    let refused = options.browser_refusals();
     if refused.is_empty() {
         Ok(())
     } else {
