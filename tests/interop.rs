@@ -24,8 +24,9 @@ use uniws::{CloseCode, ConnectOptions, Error, Message, MessageType, WebSocket, c
 /// The `websockets` release we test against.
 const WEBSOCKETS_VERSION: &str = "17.4";
 
-/// How long any one step may take before the test fails instead of hanging.
-const LIMIT: Duration = Duration::from_secs(10);
+/// How long any one step may take before the test fails instead of hanging: only a hang
+/// reaches it, however loaded the machine.
+const LIMIT: Duration = Duration::from_secs(60);
 
 const PY_SERVER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/interop/py_server.py");
 const PY_CLIENT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/interop/py_client.py");
