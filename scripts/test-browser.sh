@@ -2,7 +2,8 @@
 # Browser tests: builds the crate for wasm32 (toolchain from scripts/setup-wasm.sh), checks it
 # with clippy, starts examples/echo_server and examples/test_server on free ports of
 # 127.0.0.1, and runs wasm-tests/ with wasm-bindgen-test in headless Chromium against them.
-# Every server it starts is stopped by PID on exit.
+# Every server it starts is stopped by PID on exit. Arguments go to the test harness (a
+# test name filter, say).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -63,4 +64,4 @@ echo "== wasm-bindgen-test in headless Chromium"
 # The runner's limit is on the whole run: 600 s only catches a hang, however loaded the
 # machine (an older wasm-env.sh says 60).
 export WASM_BINDGEN_TEST_TIMEOUT=600
-"${WASM_CARGO[@]}" test --locked --target wasm32-unknown-unknown --test browser
+"${WASM_CARGO[@]}" test --locked --target wasm32-unknown-unknown --test browser -- "$@"
