@@ -33,7 +33,7 @@ export function freePort() {
   });
 }
 
-export async function waitForPort(port, deadline = Date.now() + 20000) {
+export async function waitForPort(port, deadline = Date.now() + 60000) {
   while (Date.now() < deadline) {
     const open = await new Promise((resolve) => {
       const socket = connect(port, "127.0.0.1", () => {

@@ -4,7 +4,10 @@
 //! order, invalid UTF-8 in text and close reasons, close codes, frame and message limits, a
 //! connection dropped mid-frame), checked on both sides: what the uniws end's `recv` returns
 //! (the exact `Error` variant) and what it puts on the wire (a close frame with 1002, 1007 or
-//! 1009, then the end of the stream), with fail-fast cases timed. Also what the RFC allows
+//! 1009, then the end of the stream). Fail-fast cases send only what decides the failure (a
+//! header, the bytes up to an invalid one) and never the rest: a uniws end that waited for
+//! more would hang, which the deadlines (there only to catch hangs, never to time anything)
+//! turn into a failure. Also what the RFC allows
 //! and must get through (a character split across fragments, a ping between fragments,
 //! application close codes), a server that goes on serving after a violation, and a uniws
 //! client failing a connection to a misbehaving server.
@@ -22,10 +25,8 @@ use uniws::{
     ConnectOptions, Error, Message, MessageType, ServerOptions, WebSocket, connect, request_handler,
 };
 
-/// The bound on every wait that is not timed more tightly.
-const LIMIT: Duration = Duration::from_secs(3);
-/// How soon a fail-fast violation must be answered.
-const FAST: Duration = Duration::from_secs(1);
+/// The bound on every wait: only a hang reaches it, however loaded the machine.
+const LIMIT: Duration = Duration::from_secs(60);
 /// RFC 6455 §1.3's sample key.
 const KEY: &str = "dGhlIHNhbXBsZSBub25jZQ==";
 const MASK: [u8; 4] = [0x37, 0xfa, 0x21, 0x3d];
@@ -364,8 +365,6 @@ struct Case {
     options: ServerOptions,
     mode: Mode,
     send: Vec<u8>,
-    /// How soon the first frame back must arrive.
-    first_within: Duration,
     expect: Expect,
     wire: Vec<Wire>,
 }
@@ -387,7 +386,6 @@ impl Case {
             options: ServerOptions::new(),
             mode: Mode::Recv,
             send,
-            first_within: LIMIT,
             expect: Expect::Deliver(messages),
             wire,
         }
@@ -397,19 +395,12 @@ impl Case {
         Self { mode, ..self }
     }
 
-    /// The answer must come within [`FAST`] (only what was sent is available to decide on).
-    fn fast(self) -> Self {
-        Self { first_within: FAST, ..self }
-    }
-
     async fn run(self) {
         let (addr, served) = serve_once(self.options, self.mode).await;
         let mut peer = Peer::client(addr).await;
         peer.send(&self.send).await;
-        let mut limit = self.first_within;
         for frame in &self.wire {
-            peer.expect(frame, limit).await;
-            limit = LIMIT;
+            peer.expect(frame, LIMIT).await;
         }
         peer.expect_eof().await;
         let served = within(LIMIT, "server task", served).await.expect("the server task panicked");
@@ -478,8 +469,7 @@ async fn server_fails_bad_frame_headers_with_1002() {
             "64-bit length with the high bit set (header only)",
             raw_frame(FIN | BINARY, Len::Bits64(1 << 63 | 1 << 20), Some(MASK), &[]),
             Protocol,
-        )
-        .fast(),
+        ),
         Case::fails("continuation with no message started", masked(FIN | CONTINUATION, b"x"), Protocol),
         Case::fails(
             "new text frame inside a fragmented binary message",
@@ -518,8 +508,7 @@ async fn server_fails_oversized_frames_and_messages_with_1009_right_after_the_he
             "frame announcing 2^62 bytes, max_frame_size 1 MiB",
             raw_frame(FIN | BINARY, Len::Bits64(1 << 62), Some(MASK), &[]),
             Failure::FrameTooLarge,
-        )
-        .fast(),
+        ),
         Case {
             options: ServerOptions::new().max_frame_size(1000),
             ..Case::fails(
@@ -527,7 +516,6 @@ async fn server_fails_oversized_frames_and_messages_with_1009_right_after_the_he
                 raw_frame(FIN | TEXT, Len::Bits16(1001), Some(MASK), &[]),
                 Failure::FrameTooLarge,
             )
-            .fast()
         },
         // The first fragment whole, then only the second one's header.
         Case::fails(
@@ -536,15 +524,13 @@ async fn server_fails_oversized_frames_and_messages_with_1009_right_after_the_he
                 .concat(),
             Failure::MessageTooLarge,
         )
-        .mode(Mode::RecvAll(1000))
-        .fast(),
+        .mode(Mode::RecvAll(1000)),
         Case::fails(
             "recv_all(1000) of one 1001-byte frame (header only)",
             raw_frame(FIN | BINARY, Len::Bits16(1001), Some(MASK), &[]),
             Failure::MessageTooLarge,
         )
-        .mode(Mode::RecvAll(1000))
-        .fast(),
+        .mode(Mode::RecvAll(1000)),
     ];
     run_cases(cases).await;
 }
@@ -569,14 +555,12 @@ async fn server_fails_invalid_utf8_with_1007_as_soon_as_it_is_seen() {
             "fail-fast: 0xC0 in the first 10 of 100 announced bytes",
             raw_frame(FIN | TEXT, Len::Short(100), Some(MASK), b"hello\xc0abcd"),
             Failure::InvalidUtf8,
-        )
-        .fast(),
+        ),
         Case::fails(
             "fail-fast: a fragment's 0xFF while the message goes on",
             [masked(TEXT, b"ab"), raw_frame(CONTINUATION, Len::Short(100), Some(MASK), b"cd\xff")].concat(),
             Failure::InvalidUtf8,
-        )
-        .fast(),
+        ),
     ];
     run_cases(cases).await;
 }
@@ -722,7 +706,7 @@ async fn client_case(frame: Vec<u8>, failure: Failure) {
     });
     let mut server = Peer::server(&listener).await;
     server.send(&frame).await;
-    server.expect(&Wire::Close(failure.code().expect("a close code")), FAST).await;
+    server.expect(&Wire::Close(failure.code().expect("a close code")), LIMIT).await;
     server.expect_eof().await;
     let (result, _ws) = within(LIMIT, "client task", client).await.expect("the client task panicked");
     Expect::Fail(failure).check(&[result]);

@@ -146,27 +146,36 @@ async fn urls_are_made_as_natively_by_the_browser_parser() {
 
 #[wasm_bindgen_test]
 async fn dropping_a_socket_closes_it_with_1000() {
-    let ws = connect(&format!("{TEST}/echo"), &ConnectOptions::new()).await.expect("connect");
+    let ws = connect(&format!("{TEST}/echo?id=dropped"), &ConnectOptions::new()).await.expect("connect");
     drop(ws);
-    let mut seen = String::new();
-    for _ in 0..50 {
-        TimeoutFuture::new(20).await;
-        let mut report =
-            connect(&format!("{TEST}/last-close"), &ConnectOptions::new()).await.expect("connect");
-        seen = report.recv().await.expect("report").as_text().unwrap_or_default().to_owned();
-        if seen.starts_with("1000") {
-            break;
-        }
-    }
-    assert_eq!(seen, "1000 ");
+    assert_eq!(scenarios::close_of(TEST, "dropped").await, "1000 ");
 }
 
 #[wasm_bindgen_test]
-async fn a_flood_the_application_does_not_read_is_cut_off() {
-    // 80 MiB against the 64 MiB limit on unread messages.
-    let url = format!("{TEST}/flood?count=80&size=1048576");
+async fn a_browser_socket_knows_no_addresses() {
+    let ws = connect(ECHO, &ConnectOptions::new()).await.expect("connect");
+    assert_eq!(ws.local_addr(), None);
+    assert_eq!(ws.peer_addr(), None);
+    assert_eq!(ws.request_target(), None);
+}
+
+#[wasm_bindgen_test]
+async fn recv_all_over_its_limit_closes_with_4009_on_the_wire() {
+    let url = format!("{TEST}/send?size=200000&id=too-large");
     let mut ws = connect(&url, &ConnectOptions::new()).await.expect("connect");
-    TimeoutFuture::new(3000).await;
+    let err = ws.recv_all(100_000).await.expect_err("over the limit");
+    assert!(matches!(err, Error::MessageTooLarge { max: 100_000 }), "{err}");
+    assert_eq!(scenarios::close_of(TEST, "too-large").await, "4009 ");
+}
+
+/// Floods a socket the application does not read with `count` messages of 1 MiB, and
+/// returns how many bytes it queued before it cut the flood off.
+async fn unread_flood(id: &str, count: usize, options: &ConnectOptions) -> usize {
+    let url = format!("{TEST}/flood?count={count}&size=1048576&id={id}");
+    let mut ws = connect(&url, options).await.expect("connect");
+    // Nothing is read until the server has the browser's close: the queue is full by then,
+    // however long the flood took to arrive.
+    assert_eq!(scenarios::close_of(TEST, id).await, "4008 receive queue over its limit");
     let mut received = 0;
     let err = loop {
         match ws.recv().await {
@@ -175,8 +184,22 @@ async fn a_flood_the_application_does_not_read_is_cut_off() {
             Err(e) => break e,
         }
     };
-    assert!(received <= 64 << 20, "no more than the limit was queued: {received}");
     assert!(matches!(err, Error::Protocol { code: CloseCode::POLICY_VIOLATION, .. }), "{err}");
+    received
+}
+
+#[wasm_bindgen_test]
+async fn a_flood_the_application_does_not_read_is_cut_off_past_64_mib() {
+    let received = unread_flood("flood-64-mib", 70, &ConnectOptions::new()).await;
+    assert_eq!(received, 64 << 20, "the messages that fitted in 64 MiB, every one of them");
+}
+
+#[wasm_bindgen_test]
+async fn with_large_frames_the_receive_queue_holds_16_of_them() {
+    // 16 frames of 5 MiB are 80 MiB, past the 64 MiB floor.
+    let options = ConnectOptions::new().max_frame_size(5 << 20);
+    let received = unread_flood("flood-16-frames", 85, &options).await;
+    assert_eq!(received, 80 << 20);
 }
 
 #[wasm_bindgen_test]

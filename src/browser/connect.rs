@@ -7,7 +7,7 @@ use std::future::poll_fn;
 use std::task::Poll;
 
 use super::websocket::{Socket, js_error, within};
-use crate::{ConnectOptions, DeflateOptions, Error, Result, WebSocket};
+use crate::{ConnectOptions, Error, Result, WebSocket};
 
 /// Received messages the application has not taken yet may hold at most this many bytes,
 /// or sixteen frames if that is more.
@@ -81,18 +81,7 @@ fn target_url(url: &str, options: &ConnectOptions) -> Result<String> {
 
 /// Refuses, by name, every option set that a browser cannot honour.
 fn refuse_unsupported(options: &ConnectOptions) -> Result<()> {
-    let refused: Vec<&str> = [
-        (!options.headers.is_empty(), "headers"),
-        (!options.cookies.is_empty(), "cookies (the browser sends its own)"),
-        (options.auth.is_some(), "auth"),
-        (options.max_redirects > 0, "max_redirects (the browser decides)"),
-        (!options.auto_pong, "auto_pong(false) (the browser always answers pings)"),
-        (options.tls_config, "tls_config (the browser's own TLS settings apply)"),
-        (options.deflate != DeflateOptions::client(), "deflate (the browser negotiates compression itself)"),
-    ]
-    .into_iter()
-    .filter_map(|(set, name)| set.then_some(name))
-    .collect();
+    let refused = options.browser_refusals();
     if refused.is_empty() {
         Ok(())
     } else {
