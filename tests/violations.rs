@@ -24,83 +24,21 @@ use uniws::proto::handshake::accept_key;
 use uniws::{
     ConnectOptions, Error, Message, MessageType, ServerOptions, WebSocket, connect, request_handler,
 };
+use wire::{
+    BINARY, CLOSE, CONTINUATION, FIN, KEY, Len, MASK, PING, PONG, RSV1, RSV2, RSV3, TEXT, header_value,
+    masked, raw_frame,
+};
+
+mod wire;
 
 /// The bound on every wait: only a hang reaches it, however loaded the machine.
 const LIMIT: Duration = Duration::from_secs(60);
-/// RFC 6455 §1.3's sample key.
-const KEY: &str = "dGhlIHNhbXBsZSBub25jZQ==";
-const MASK: [u8; 4] = [0x37, 0xfa, 0x21, 0x3d];
-
-// The first byte of a frame: FIN, the RSV bits and the opcode, OR-ed together.
-const FIN: u8 = 0x80;
-const RSV1: u8 = 0x40;
-const RSV2: u8 = 0x20;
-const RSV3: u8 = 0x10;
-const CONTINUATION: u8 = 0x0;
-const TEXT: u8 = 0x1;
-const BINARY: u8 = 0x2;
-const CLOSE: u8 = 0x8;
-const PING: u8 = 0x9;
-const PONG: u8 = 0xa;
-
 /// U+1D11E, four bytes of UTF-8, in the middle of a text.
 const CLEF: &str = "ab\u{1D11E}cd";
 
 /// Awaits `work` within `limit`, panicking with `what` if it does not finish.
 async fn within<T>(limit: Duration, what: &str, work: impl Future<Output = T>) -> T {
     timeout(limit, work).await.unwrap_or_else(|_| panic!("{what}: no answer within {limit:?}"))
-}
-
-// ---------------------------------------------------------------------------------------
-// Building frames, right or deliberately wrong.
-
-/// How a frame header states its payload length.
-#[derive(Clone, Copy, Debug)]
-enum Len {
-    /// The payload's real length, in minimal form.
-    Exact,
-    /// This length in the 7-bit field (0–125).
-    Short(u8),
-    /// This length in the 16-bit form, minimal or not.
-    Bits16(u16),
-    /// This length in the 64-bit form, minimal or not, high bit or not.
-    Bits64(u64),
-}
-
-impl Len {
-    /// The 7-bit length field and the extended length bytes after it.
-    fn encode(self, actual: usize) -> (u8, Vec<u8>) {
-        match self {
-            Self::Exact if actual <= 125 => (actual as u8, Vec::new()),
-            Self::Exact if actual <= 0xffff => (126, (actual as u16).to_be_bytes().to_vec()),
-            Self::Exact => (127, (actual as u64).to_be_bytes().to_vec()),
-            Self::Short(n) => (n, Vec::new()),
-            Self::Bits16(n) => (126, n.to_be_bytes().to_vec()),
-            Self::Bits64(n) => (127, n.to_be_bytes().to_vec()),
-        }
-    }
-}
-
-/// Any frame: first byte `b0` (FIN | RSV | opcode), the length stated as `len` (which may lie
-/// about `payload`), masked with `mask` if given. With a stated length larger than `payload`,
-/// only the header and the first bytes go out.
-fn raw_frame(b0: u8, len: Len, mask: Option<[u8; 4]>, payload: &[u8]) -> Vec<u8> {
-    let (len7, extended) = len.encode(payload.len());
-    let mut out = vec![b0, if mask.is_some() { 0x80 } else { 0 } | len7];
-    out.extend(extended);
-    match mask {
-        Some(key) => {
-            out.extend(key);
-            out.extend(payload.iter().enumerate().map(|(i, b)| b ^ key[i % 4]));
-        }
-        None => out.extend(payload),
-    }
-    out
-}
-
-/// A well-formed client frame: masked, its length in minimal form; `b0` is FIN | RSV | opcode.
-fn masked(b0: u8, payload: &[u8]) -> Vec<u8> {
-    raw_frame(b0, Len::Exact, Some(MASK), payload)
 }
 
 /// A close payload: the code big-endian, then the reason's bytes.
@@ -127,14 +65,6 @@ struct Peer {
     tcp: TcpStream,
     /// Whether frames from the uniws end must be masked (it is the client).
     incoming_masked: bool,
-}
-
-/// The value of header `name` in an HTTP head.
-fn header_value<'a>(head: &'a str, name: &str) -> Option<&'a str> {
-    head.lines()
-        .filter_map(|line| line.split_once(':'))
-        .find(|(n, _)| n.trim().eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.trim())
 }
 
 impl Peer {
