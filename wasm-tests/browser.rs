@@ -9,7 +9,6 @@ mod scenarios;
 
 use std::time::Duration;
 
-use gloo_timers::future::TimeoutFuture;
 use uniws::{CloseCode, ConnectOptions, DeflateOptions, Error, Message, MessageType, connect};
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
