@@ -4,7 +4,8 @@
 # echoed by uniws (its server default, DeflateOptions::server(): no context takeover either
 # way, compressors pooled per thread), yawc 0.5 (balanced preset, context takeover as offered;
 # and yawc_pool: no context takeover either way with a DeflatePool, its documented setting for
-# many idle connections) and Python `websockets` 17.4 (its defaults). For each row:
+# many idle connections) and Python `websockets` 17.4 (its defaults); uniws_level1 is uniws at
+# compression level 1 (an experiment: the default is 6). For each row:
 #  - the matrix: BENCH_ROUNDS (3) rounds interleaved across the servers, medians of msgs/s,
 #    server CPU µs per message, WebSocket bytes on the wire per message each way;
 #  - instructions per message (the Rust servers; cachegrind, N minus N/10 messages, as
@@ -28,8 +29,8 @@ IDLE="${BENCH_DEFLATE_IDLE:-2000}"
 COUNT="${BENCH_DEFLATE_COUNT:-1}"
 SERVER_CORE="${BENCH_SERVER_CORE:-0}"
 LOAD_CORE="${BENCH_LOAD_CORE:-1}"
-SERVERS=(uniws yawc yawc_pool websockets)
-RUST_SERVERS=(uniws yawc yawc_pool)
+SERVERS=(uniws yawc yawc_pool websockets uniws_level1)
+RUST_SERVERS=(uniws yawc yawc_pool uniws_level1)
 # connections, text bytes, messages N under cachegrind (also run with N/10 >= connections).
 ROWS=(
     "100 200 10000"
@@ -74,7 +75,8 @@ fi
 work="$(mktemp -d)"
 BIN="$work/bin"
 mkdir "$BIN"
-cp "$CARGO_TARGET_DIR/release/load" "${RUST_SERVERS[@]/#/$CARGO_TARGET_DIR/release/echo_}" "$BIN/"
+cp "$CARGO_TARGET_DIR/release/load" "$CARGO_TARGET_DIR/release/echo_uniws" "$CARGO_TARGET_DIR/release/echo_yawc" \
+    "$CARGO_TARGET_DIR/release/echo_yawc_pool" "$BIN/"
 cp benches/echo_websockets.py "$BIN/"
 
 # Every process started, by PID: the wrapper (timeout) of each server and the server itself.
@@ -113,12 +115,15 @@ start() {
         esac
         shift 2
     done
-    if [[ "$name" == websockets ]]; then cmd=("$VENV/bin/python" "$BIN/echo_websockets.py")
-    else cmd=("$BIN/echo_$name"); fi
+    case "$name" in
+        websockets) cmd=("$VENV/bin/python" "$BIN/echo_websockets.py") ;;
+        uniws_level1) cmd=("$BIN/echo_uniws") envs+=("BENCH_DEFLATE_LEVEL=1") ;;
+        *) cmd=("$BIN/echo_$name") ;;
+    esac
     timeout 900 taskset -c "$SERVER_CORE" env "${envs[@]}" "${wrap[@]}" "${cmd[@]}" >"$out.stdout" 2>"$out.stderr" &
     WRAPPERS[$key]=$!
     for _ in $(seq 1200); do
-        read -r _ port _ pid < <(grep -m1 '^listening' "$out.stdout" || true) || true
+        read -r _ port _ pid < <(grep -m1 '^listening' "$out.stdout" 2>/dev/null || true) || true
         if [[ -n "${pid:-}" ]]; then
             PIDS[$key]=$pid PORTS[$key]=$port
             return
@@ -212,7 +217,7 @@ python3 - "$results" "$library" "$ROUNDS" <<'EOF'
 import statistics
 import sys
 
-servers = ["uniws", "yawc", "yawc_pool", "websockets"]
+servers = ["uniws", "yawc", "yawc_pool", "websockets", "uniws_level1"]
 runs, counts, hold, active, order = {}, {}, {}, {}, []
 
 
