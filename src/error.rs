@@ -82,6 +82,11 @@ pub enum Error {
     #[error("TLS error: {0}")]
     Tls(#[source] Box<dyn std::error::Error + Send + Sync>),
 
+    /// The heartbeat heard nothing from the peer in time (see
+    /// [`Heartbeat`](crate::Heartbeat)); the connection was failed with 1011.
+    #[error("the peer did not answer the heartbeat in time")]
+    HeartbeatTimeout,
+
     /// The transport failed; an unexpected end of stream is `UnexpectedEof`.
     #[error("I/O error: {0}")]
     Io(#[from] std::io::Error),
@@ -108,6 +113,7 @@ impl Error {
     pub fn close_code(&self) -> Option<CloseCode> {
         match self {
             Self::Protocol { code, .. } => Some(*code),
+            Self::HeartbeatTimeout => Some(CloseCode::INTERNAL_ERROR),
             Self::InvalidUtf8 => Some(CloseCode::INVALID_PAYLOAD),
             Self::FrameTooLarge { .. } | Self::MessageTooLarge { .. } | Self::TooManyFragments { .. } => {
                 Some(CloseCode::MESSAGE_TOO_BIG)

@@ -26,6 +26,7 @@ mod compression;
 mod error;
 mod message;
 mod options;
+mod stream;
 mod websocket;
 
 #[cfg(target_arch = "wasm32")]
@@ -41,7 +42,10 @@ pub use assemble::MAX_FRAGMENTS;
 pub use compression::{DEFAULT_COMPRESSION_THRESHOLD, DeflateOptions};
 pub use error::{Error, Result};
 pub use message::{CloseCode, MAX_CLOSE_REASON, Message, MessageType};
-pub use options::{Auth, ConnectOptions, DEFAULT_CLOSE_TIMEOUT, DEFAULT_MAX_FRAME_SIZE};
+pub use options::{
+    Auth, ConnectOptions, DEFAULT_CLOSE_TIMEOUT, DEFAULT_MAX_FRAME_SIZE, DEFAULT_MAX_MESSAGE_SIZE, Heartbeat,
+};
+pub use stream::Messages;
 pub use websocket::WebSocket;
 
 #[cfg(target_arch = "wasm32")]

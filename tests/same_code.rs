@@ -77,3 +77,8 @@ async fn compression_is_negotiated() {
 async fn split_halves() {
     run(|s| async move { scenarios::split_halves(&s.test).await }).await;
 }
+
+#[tokio::test]
+async fn stream_and_sink() {
+    run(|s| async move { scenarios::stream_and_sink(&s.test).await }).await;
+}

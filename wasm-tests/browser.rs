@@ -61,6 +61,24 @@ async fn split_halves() {
 }
 
 #[wasm_bindgen_test]
+async fn stream_and_sink() {
+    scenarios::stream_and_sink(ECHO).await;
+}
+
+/// A browser cannot send pings: its heartbeat is an idle timeout. Nothing comes from an echo
+/// server that is sent nothing, so `recv` fails after `interval + timeout`, and the socket
+/// is closed.
+#[wasm_bindgen_test]
+async fn heartbeat_is_an_idle_timeout() {
+    let beat = Duration::from_millis(100);
+    let mut ws = connect(ECHO, &ConnectOptions::new().heartbeat(beat, beat)).await.expect("connect");
+    ws.send(Message::text("one")).await.expect("send");
+    assert_eq!(ws.recv().await.expect("the echo").as_text(), Some("one"));
+    assert!(matches!(ws.recv().await, Err(Error::HeartbeatTimeout)));
+    assert!(matches!(ws.recv().await, Err(Error::Closed)));
+}
+
+#[wasm_bindgen_test]
 async fn compression_is_negotiated() {
     scenarios::compression_is_negotiated(TEST).await;
 }

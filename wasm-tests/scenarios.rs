@@ -7,6 +7,7 @@
 
 use std::time::Duration;
 
+use futures_util::{SinkExt, StreamExt};
 use uniws::{ConnectOptions, Error, Message, MessageType, connect};
 
 /// Text and binary messages, empty ones included, come back as they went.
@@ -140,4 +141,29 @@ pub async fn compression_is_negotiated(test: &str) {
     let echo = ws.recv_all(2 << 20).await.expect("recv_all");
     assert!(echo.data() == large.as_slice(), "the bytes came back in order");
     ws.close(1000, "").await.expect("close");
+}
+
+/// The socket as a `Stream` of whole messages and a `Sink` (`StreamExt`, `SinkExt`): a
+/// message over many frames comes out whole, the stream's limit is the option's, and closing
+/// the sink ends the stream after the peer's close.
+pub async fn stream_and_sink(echo: &str) {
+    let options = ConnectOptions::new().max_frame_size(1024).max_message_size(64 << 10);
+    let mut messages = connect(echo, &options).await.expect("connect").into_messages();
+    let large = Message::binary((0..50_000u32).map(|i| i as u8).collect::<Vec<u8>>());
+    messages.send(Message::text("hello")).await.expect("send");
+    messages.send(large.clone()).await.expect("send a large message");
+    assert_eq!(messages.next().await.expect("a message").expect("hello"), Message::text("hello"));
+    assert_eq!(messages.next().await.expect("a message").expect("large"), large);
+    messages.send(Message::binary(vec![0u8; (64 << 10) + 1])).await.expect("send over the limit");
+    let error = messages.next().await.expect("an error").expect_err("over the limit");
+    assert!(matches!(error, Error::MessageTooLarge { max } if max == 64 << 10), "{error:?}");
+    assert!(messages.next().await.is_none(), "the stream ends after an error");
+
+    let mut messages = connect(echo, &ConnectOptions::new()).await.expect("connect").into_messages();
+    messages.send(Message::text("last")).await.expect("send");
+    assert_eq!(messages.next().await.expect("a message").expect("last"), Message::text("last"));
+    messages.close().await.expect("close");
+    let close = messages.next().await.expect("the close").expect("the close");
+    assert_eq!(close.message_type(), MessageType::Close);
+    assert!(messages.next().await.is_none());
 }

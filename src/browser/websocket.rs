@@ -15,9 +15,7 @@ use gloo_timers::future::TimeoutFuture;
 
 use super::events::{Events, Handlers, browser_close_code};
 use crate::assemble::{Assembly, Fragments, FrameSink, FrameSource};
-use crate::{
-    CloseCode, DEFAULT_CLOSE_TIMEOUT, Error, MAX_CLOSE_REASON, Message, MessageType, Result, WebSocket,
-};
+use crate::{CloseCode, ConnectOptions, Error, MAX_CLOSE_REASON, Message, MessageType, Result, WebSocket};
 
 /// A send waits while the browser holds more than this many unsent bytes.
 const HIGH_WATER_MARK: u32 = 1 << 20;
@@ -34,14 +32,29 @@ pub(crate) struct Socket {
     /// The browser's `extensions` once open: it negotiates permessage-deflate itself.
     pub(crate) extensions: Option<String>,
     pub(crate) max_frame_size: usize,
+    /// The `recv_all` limit of the `Messages` stream.
+    pub(crate) max_message_size: usize,
+    close_timeout: Duration,
+    /// The heartbeat as an idle timeout: a `recv` that hears nothing for this long fails.
+    idle_timeout: Option<Duration>,
     _handlers: Handlers,
 }
 
 impl Socket {
-    pub(crate) fn new(ws: web_sys::WebSocket, max_frame_size: usize, queue_limit: usize) -> Self {
+    pub(crate) fn new(ws: web_sys::WebSocket, options: &ConnectOptions, queue_limit: usize) -> Self {
         let events = Rc::new(RefCell::new(Events::default()));
         let handlers = Handlers::install(&ws, &events, queue_limit);
-        Self { ws, events, protocol: None, extensions: None, max_frame_size, _handlers: handlers }
+        Self {
+            ws,
+            events,
+            protocol: None,
+            extensions: None,
+            max_frame_size: options.max_frame_size,
+            max_message_size: options.max_message_size,
+            close_timeout: options.close_timeout,
+            idle_timeout: options.heartbeat.map(|h| h.interval.saturating_add(h.timeout)),
+            _handlers: handlers,
+        }
     }
 
     /// Closes after a protocol-level failure, with the browser's form of the RFC code.
@@ -109,7 +122,7 @@ impl WebSocket {
     }
 
     /// The close handshake: closes with `code` (1000 or 3000–4999 in a browser) and
-    /// `reason`, and waits (at most 5 seconds) for the browser to report the connection
+    /// `reason`, and waits (at most the close timeout, 5 seconds by default) for the browser to report the connection
     /// closed, discarding messages that arrive meanwhile.
     pub async fn close(&mut self, code: impl Into<CloseCode>, reason: &str) -> Result<()> {
         self.send.close(code, reason).await?;
@@ -123,7 +136,7 @@ impl WebSocket {
                 }
             }
         };
-        within(Some(DEFAULT_CLOSE_TIMEOUT), answer).await
+        within(Some(self.send.socket.close_timeout), answer).await
     }
 }
 
@@ -158,6 +171,11 @@ impl SendHalf {
     /// See [`WebSocket::max_frame_size`].
     pub fn max_frame_size(&self) -> usize {
         self.socket.max_frame_size
+    }
+
+    /// See [`WebSocket::max_message_size`].
+    pub fn max_message_size(&self) -> usize {
+        self.socket.max_message_size
     }
 
     /// See [`WebSocket::set_output_timeout`].
@@ -312,7 +330,7 @@ impl FrameSource for RecvHalf {
     }
 
     async fn recv_frame(&mut self, budget: usize, whole: bool) -> Result<Message> {
-        let limit = self.input_timeout;
+        let (limit, idle) = (self.input_timeout, self.socket.idle_timeout);
         let next = poll_fn(|cx| {
             let ready = self.next_frame(budget, whole);
             if ready.is_pending() {
@@ -320,7 +338,19 @@ impl FrameSource for RecvHalf {
             }
             ready
         });
-        within(limit, next).await
+        // The heartbeat, as a browser can have it: silence past the idle timeout fails the
+        // connection as a native heartbeat does (`next` itself never times out).
+        let watched = async {
+            match within(idle, next).await {
+                Err(Error::Timeout) => Err(Error::HeartbeatTimeout),
+                heard => heard,
+            }
+        };
+        let result = within(limit, watched).await;
+        if let Err(error @ Error::HeartbeatTimeout) = &result {
+            self.fail(error).await;
+        }
+        result
     }
 
     fn assembly(&mut self) -> &mut Assembly {

@@ -64,7 +64,10 @@ async fn connect_following_redirects(url: &str, options: &ConnectOptions) -> Res
             let config = SocketConfig {
                 role: Role::Client,
                 max_frame_size: options.max_frame_size,
+                max_message_size: options.max_message_size,
                 auto_pong: options.auto_pong,
+                heartbeat: options.heartbeat,
+                close_timeout: options.close_timeout,
                 protocol,
                 request_target: None,
                 extensions: deflate.is_some().then(|| extensions.join(", ")),

@@ -4,6 +4,7 @@
 
 use std::cell::RefCell;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
@@ -50,11 +51,18 @@ pub(crate) struct Reader {
     close_answer: Option<Message>,
     /// Nothing more will be read: the close handshake ended or the connection failed.
     done: bool,
+    /// Set on every read that brought bytes, for the heartbeat to see the peer is alive.
+    heard: std::sync::Arc<AtomicBool>,
 }
 
 impl Reader {
-    pub(crate) fn new(io: TransportReader, buf: BytesMut, decoder: Decoder) -> Self {
-        Self { io, buf, in_block: false, decoder, ready: None, close_answer: None, done: false }
+    pub(crate) fn new(
+        io: TransportReader,
+        buf: BytesMut,
+        decoder: Decoder,
+        heard: std::sync::Arc<AtomicBool>,
+    ) -> Self {
+        Self { io, buf, in_block: false, decoder, ready: None, close_answer: None, done: false, heard }
     }
 
     pub(crate) fn max_frame_size(&self) -> usize {
@@ -129,6 +137,7 @@ impl Reader {
                     } else {
                         read.await?
                     };
+                    self.heard.store(true, Ordering::Relaxed);
                     if read == 0 {
                         self.done = true;
                         return Err(std::io::Error::new(
