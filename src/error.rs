@@ -70,6 +70,16 @@ pub enum Error {
         reason: Cow<'static, str>,
     },
 
+    /// The proxy failed: it refused the tunnel (`status` is its HTTP answer, 407 when it
+    /// wants credentials), or its SOCKS5 negotiation failed.
+    #[error("proxy failed{}: {reason}", status.map(|s| format!(" (HTTP {s})")).unwrap_or_default())]
+    Proxy {
+        /// The HTTP proxy's status.
+        status: Option<u16>,
+        /// What was wrong.
+        reason: Cow<'static, str>,
+    },
+
     /// The URL cannot be used for a WebSocket connection.
     #[error("invalid URL: {0}")]
     InvalidUrl(Cow<'static, str>),

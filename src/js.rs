@@ -33,7 +33,7 @@ export interface ConnectOptions {
 /** The stable codes of `UniwsError`. */
 export type ErrorCode =
   | "CLOSED" | "FRAME_TOO_LARGE" | "MESSAGE_TOO_LARGE" | "TOO_MANY_FRAGMENTS" | "PROTOCOL"
-  | "INVALID_UTF8" | "INVALID_MESSAGE" | "HANDSHAKE" | "INVALID_URL" | "TIMEOUT" | "HEARTBEAT_TIMEOUT" | "TLS" | "IO"
+  | "INVALID_UTF8" | "INVALID_MESSAGE" | "HANDSHAKE" | "INVALID_URL" | "PROXY" | "TIMEOUT" | "HEARTBEAT_TIMEOUT" | "TLS" | "IO"
   | "UNSUPPORTED" | "INVALID_ARGUMENT";
 
 /** Every rejected promise of this package rejects with one of these. */
@@ -344,6 +344,7 @@ fn js_error(error: &Error) -> JsValue {
         Error::InvalidMessage(_) => ("InvalidMessageError", "INVALID_MESSAGE"),
         Error::Handshake { .. } => ("HandshakeError", "HANDSHAKE"),
         Error::InvalidUrl(_) => ("InvalidUrlError", "INVALID_URL"),
+        Error::Proxy { .. } => ("ProxyError", "PROXY"),
         Error::Timeout => ("TimeoutError", "TIMEOUT"),
         Error::HeartbeatTimeout => ("HeartbeatTimeoutError", "HEARTBEAT_TIMEOUT"),
         Error::Tls(_) => ("TlsError", "TLS"),

@@ -30,6 +30,17 @@ pub struct Heartbeat {
     pub timeout: Duration,
 }
 
+/// Which proxy a native client goes through.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum ProxyChoice {
+    /// The environment's, as curl reads it (the default).
+    FromEnv,
+    /// None, whatever the environment says.
+    Off,
+    /// This one.
+    Url(String),
+}
+
 /// Credentials sent in the `Authorization` header of the upgrade request.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Auth {
@@ -74,6 +85,7 @@ pub struct ConnectOptions {
     pub(crate) auto_pong: bool,
     pub(crate) heartbeat: Option<Heartbeat>,
     pub(crate) close_timeout: Duration,
+    pub(crate) proxy: ProxyChoice,
     pub(crate) tls_config: Option<std::sync::Arc<rustls::ClientConfig>>,
     pub(crate) deflate: DeflateOptions,
 }
@@ -93,6 +105,7 @@ impl Default for ConnectOptions {
             auto_pong: true,
             heartbeat: None,
             close_timeout: DEFAULT_CLOSE_TIMEOUT,
+            proxy: ProxyChoice::FromEnv,
             tls_config: None,
             deflate: DeflateOptions::client(),
         }
@@ -199,6 +212,26 @@ impl ConnectOptions {
     /// (default 5 seconds).
     pub fn close_timeout(mut self, timeout: Duration) -> Self {
         self.close_timeout = timeout;
+        self
+    }
+
+    /// Connects through this proxy: `http://` or `https://` (HTTP CONNECT), `socks5://` (the
+    /// name resolved here) or `socks5h://` (resolved by the proxy); `user:password@` in the
+    /// URL are its credentials (`Proxy-Authorization: Basic`, or SOCKS5's user/password);
+    /// `host:port` alone is an HTTP proxy. Without it, the environment chooses as curl's
+    /// does: `HTTPS_PROXY` for wss, `HTTP_PROXY` for ws, else `ALL_PROXY` (lower-case names
+    /// first), unless `NO_PROXY` lists the host (a domain and the names under it, an IP, a
+    /// CIDR block, or `*`). TLS to an `https://` proxy uses `tls_config` too. A browser
+    /// applies its own proxy and refuses this.
+    pub fn proxy(mut self, url: impl Into<String>) -> Self {
+        self.proxy = ProxyChoice::Url(url.into());
+        self
+    }
+
+    /// Connects straight to the server, ignoring the proxy environment variables. A browser
+    /// refuses it (its own proxy settings apply).
+    pub fn no_proxy(mut self) -> Self {
+        self.proxy = ProxyChoice::Off;
         self
     }
 

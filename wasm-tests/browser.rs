@@ -127,6 +127,8 @@ async fn each_option_a_browser_cannot_honour_is_refused_by_name() {
         (ConnectOptions::new().auto_pong(false), "auto_pong"),
         (ConnectOptions::new().deflate(DeflateOptions::disabled()), "deflate"),
         (ConnectOptions::new().deflate(DeflateOptions::client().level(1)), "deflate"),
+        (ConnectOptions::new().proxy("http://127.0.0.1:3128"), "proxy"),
+        (ConnectOptions::new().no_proxy(), "no_proxy"),
     ];
     for (options, name) in cases {
         match connect(ECHO, &options).await {

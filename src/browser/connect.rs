@@ -6,6 +6,7 @@ use std::future::poll_fn;
 use std::task::Poll;
 
 use super::websocket::{Socket, js_error, within};
+use crate::options::ProxyChoice;
 use crate::{ConnectOptions, DeflateOptions, Error, Result, WebSocket};
 
 /// Received messages the application has not taken yet may hold at most this many bytes,
@@ -14,7 +15,7 @@ const MIN_QUEUE_LIMIT: usize = 64 << 20;
 
 /// Connects to a `ws://` or `wss://` URL from the browser: the same call as natively.
 /// Options a browser cannot honour (headers, cookies, auth, TLS configuration, redirects,
-/// turning automatic pongs off) are refused with [`Error::Unsupported`] naming them.
+/// turning automatic pongs off, proxies) are refused with [`Error::Unsupported`] naming them.
 pub async fn connect(url: &str, options: &ConnectOptions) -> Result<WebSocket> {
     refuse_unsupported(options)?;
     options.check_protocols()?;
@@ -65,6 +66,10 @@ fn refuse_unsupported(options: &ConnectOptions) -> Result<()> {
         (!options.auto_pong, "auto_pong(false) (the browser always answers pings)"),
         (options.tls_config.is_some(), "tls_config (the browser's own TLS settings apply)"),
         (options.deflate != DeflateOptions::client(), "deflate (the browser negotiates compression itself)"),
+        (
+            options.proxy != ProxyChoice::FromEnv,
+            "proxy / no_proxy (the browser applies its own proxy settings)",
+        ),
     ]
     .into_iter()
     .filter_map(|(set, name)| set.then_some(name))
