@@ -26,6 +26,7 @@ mod compression;
 mod error;
 mod message;
 mod options;
+mod reconnect;
 mod stream;
 mod websocket;
 
@@ -45,6 +46,7 @@ pub use message::{CloseCode, MAX_CLOSE_REASON, Message, MessageType};
 pub use options::{
     Auth, ConnectOptions, DEFAULT_CLOSE_TIMEOUT, DEFAULT_MAX_FRAME_SIZE, DEFAULT_MAX_MESSAGE_SIZE, Heartbeat,
 };
+pub use reconnect::{ConnectionState, Disconnect, ReconnectPolicy, Reconnecting};
 pub use stream::Messages;
 pub use websocket::WebSocket;
 

@@ -79,6 +79,11 @@ async fn split_halves() {
 }
 
 #[tokio::test]
+async fn reconnect_after_a_close() {
+    run(|s| async move { scenarios::reconnect_after_a_close(&s.test).await }).await;
+}
+
+#[tokio::test]
 async fn stream_and_sink() {
     run(|s| async move { scenarios::stream_and_sink(&s.test).await }).await;
 }

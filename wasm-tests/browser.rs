@@ -61,6 +61,11 @@ async fn split_halves() {
 }
 
 #[wasm_bindgen_test]
+async fn reconnect_after_a_close() {
+    scenarios::reconnect_after_a_close(TEST).await;
+}
+
+#[wasm_bindgen_test]
 async fn stream_and_sink() {
     scenarios::stream_and_sink(ECHO).await;
 }

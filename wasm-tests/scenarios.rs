@@ -8,7 +8,9 @@
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use uniws::{ConnectOptions, Error, Message, MessageType, connect};
+use uniws::{
+    ConnectOptions, ConnectionState, Error, Message, MessageType, ReconnectPolicy, Reconnecting, connect,
+};
 
 /// Text and binary messages, empty ones included, come back as they went.
 pub async fn text_and_binary_round_trip(echo: &str) {
@@ -166,4 +168,29 @@ pub async fn stream_and_sink(echo: &str) {
     let close = messages.next().await.expect("the close").expect("the close");
     assert_eq!(close.message_type(), MessageType::Close);
     assert!(messages.next().await.is_none());
+}
+
+/// Reconnection, the same on both targets: the server closes with a code and a reason, the
+/// socket keeps them, renews its URL and comes back (to an endpoint that sends at once), and
+/// after the application's close it stays closed.
+pub async fn reconnect_after_a_close(test: &str) {
+    let policy = ReconnectPolicy::new().backoff(Duration::from_millis(10), Duration::from_millis(100));
+    let next = format!("{test}/send?size=3");
+    let states = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let record = states.clone();
+    let mut ws =
+        Reconnecting::new(format!("{test}/close?code=4001&reason=first"), ConnectOptions::new(), policy)
+            .renew(move |_, url, _| *url = next.clone())
+            .on_state(move |state| {
+                if let ConnectionState::Connected { attempt } = state {
+                    record.lock().unwrap().push(*attempt);
+                }
+            });
+    ws.connect().await.expect("connect");
+    assert_eq!(ws.recv().await.expect("from the new connection"), Message::binary(b"xxx".to_vec()));
+    let drops: Vec<(u16, &str)> = ws.drops().iter().map(|d| (d.code.0, d.reason.as_str())).collect();
+    assert_eq!(drops, [(4001, "first")]);
+    assert_eq!(*states.lock().unwrap(), [0, 1]);
+    ws.close(1000, "").await.expect("close");
+    assert!(matches!(ws.recv().await, Err(Error::Closed)));
 }
