@@ -122,6 +122,10 @@ type OnState = Box<dyn FnMut(&ConnectionState<'_>)>;
 /// with the last attempt's error). What the application sends while the connection is down
 /// fails with [`Error::Closed`]: whether to send it again is the application's choice.
 ///
+/// One task drives it; to send while a `recv` waits, put both in a `tokio::select!` loop:
+/// `recv` and `recv_all` are cancel-safe (a reconnection cut short goes on at the next call,
+/// its attempt count kept).
+///
 /// ```no_run
 /// # async fn demo() -> uniws::Result<()> {
 /// use uniws::{ConnectOptions, ConnectionState, Reconnecting, ReconnectPolicy};
@@ -143,6 +147,9 @@ pub struct Reconnecting {
     on_state: Option<OnState>,
     ws: Option<WebSocket>,
     drops: Vec<Disconnect>,
+    /// Failed attempts since the last drop, kept across cancelled calls so that a `recv`
+    /// in a `tokio::select!` loop still backs off and still runs out of attempts.
+    failed: u32,
     /// The application closed the socket: no more reconnecting.
     closed: bool,
 }
@@ -158,6 +165,7 @@ impl Reconnecting {
             on_state: None,
             ws: None,
             drops: Vec::new(),
+            failed: 0,
             closed: false,
         }
     }
@@ -281,9 +289,8 @@ impl Reconnecting {
         if self.closed {
             return Err(Error::Closed);
         }
-        let mut attempt = 0;
         loop {
-            attempt += 1;
+            let attempt = self.failed + 1;
             let delay = self.policy.delay(attempt);
             self.tell(&ConnectionState::Reconnecting { attempt, delay });
             sleep(delay).await;
@@ -293,10 +300,12 @@ impl Reconnecting {
             match connect(&self.url, &self.options).await {
                 Ok(ws) => {
                     self.ws = Some(ws);
+                    self.failed = 0;
                     self.tell(&ConnectionState::Connected { attempt });
                     return Ok(());
                 }
                 Err(error) => {
+                    self.failed = attempt;
                     self.tell(&ConnectionState::AttemptFailed { attempt, error: &error });
                     if self.policy.max_attempts.is_some_and(|max| attempt >= max) {
                         self.closed = true;

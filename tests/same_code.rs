@@ -84,6 +84,11 @@ async fn reconnect_after_a_close() {
 }
 
 #[tokio::test]
+async fn split_close_is_bounded() {
+    run(|s| async move { scenarios::split_close_is_bounded(&s.test).await }).await;
+}
+
+#[tokio::test]
 async fn stream_and_sink() {
     run(|s| async move { scenarios::stream_and_sink(&s.test).await }).await;
 }

@@ -66,6 +66,11 @@ async fn reconnect_after_a_close() {
 }
 
 #[wasm_bindgen_test]
+async fn split_close_is_bounded() {
+    scenarios::split_close_is_bounded(TEST).await;
+}
+
+#[wasm_bindgen_test]
 async fn stream_and_sink() {
     scenarios::stream_and_sink(ECHO).await;
 }

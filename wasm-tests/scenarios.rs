@@ -194,3 +194,14 @@ pub async fn reconnect_after_a_close(test: &str) {
     ws.close(1000, "").await.expect("close");
     assert!(matches!(ws.recv().await, Err(Error::Closed)));
 }
+
+/// After `SendHalf::close`, the receiving half's wait for a server that never answers (it
+/// does not read) ends within the close timeout, with `Timeout`; then the socket is closed.
+pub async fn split_close_is_bounded(test: &str) {
+    let options = ConnectOptions::new().close_timeout(Duration::from_millis(300));
+    let ws = connect(&format!("{test}/stall"), &options).await.expect("connect");
+    let (mut sender, mut receiver) = ws.split();
+    sender.close(1000, "bye").await.expect("close");
+    assert!(matches!(receiver.recv().await, Err(Error::Timeout)));
+    assert!(matches!(receiver.recv().await, Err(Error::Closed)));
+}

@@ -155,7 +155,12 @@ impl SendHalf {
         if self.socket.ws.ready_state() >= web_sys::WebSocket::CLOSING {
             return Ok(());
         }
-        self.socket.ws.close_with_code_and_reason(code.0, reason).map_err(js_error)
+        self.socket.ws.close_with_code_and_reason(code.0, reason).map_err(js_error)?;
+        // The receiving half waits for the close event at most the close timeout from now.
+        let mut events = self.socket.events.borrow_mut();
+        events.close_sent = true;
+        events.wake();
+        Ok(())
     }
 
     /// See [`WebSocket::protocol`].
@@ -331,6 +336,7 @@ impl FrameSource for RecvHalf {
 
     async fn recv_frame(&mut self, budget: usize, whole: bool) -> Result<Message> {
         let (limit, idle) = (self.input_timeout, self.socket.idle_timeout);
+        let (events, close_timeout) = (self.socket.events.clone(), self.socket.close_timeout);
         let next = poll_fn(|cx| {
             let ready = self.next_frame(budget, whole);
             if ready.is_pending() {
@@ -346,9 +352,32 @@ impl FrameSource for RecvHalf {
                 heard => heard,
             }
         };
-        let result = within(limit, watched).await;
-        if let Err(error @ Error::HeartbeatTimeout) = &result {
-            self.fail(error).await;
+        // After our close, the wait for the browser's close event ends within the close
+        // timeout, as natively.
+        let closing = async {
+            poll_fn(|cx| {
+                let mut events = events.borrow_mut();
+                if events.close_sent {
+                    return Poll::Ready(());
+                }
+                events.wait(cx.waker());
+                Poll::Pending
+            })
+            .await;
+            TimeoutFuture::new(close_timeout.as_millis().min(u32::MAX as u128) as u32).await;
+            Err(Error::Timeout)
+        };
+        let bounded = async {
+            match select(std::pin::pin!(watched), std::pin::pin!(closing)).await {
+                Either::Left((result, _)) => result,
+                Either::Right((timed_out, _)) => timed_out,
+            }
+        };
+        let result = within(limit, bounded).await;
+        match &result {
+            Err(error @ Error::HeartbeatTimeout) => self.fail(error).await,
+            Err(Error::Timeout) if self.socket.events.borrow().close_sent => self.done = true,
+            _ => {}
         }
         result
     }
