@@ -46,7 +46,7 @@ pub use message::{CloseCode, MAX_CLOSE_REASON, Message, MessageType};
 pub use options::{
     Auth, ConnectOptions, DEFAULT_CLOSE_TIMEOUT, DEFAULT_MAX_FRAME_SIZE, DEFAULT_MAX_MESSAGE_SIZE, Heartbeat,
 };
-pub use reconnect::{ConnectionState, Disconnect, ReconnectPolicy, Reconnecting};
+pub use reconnect::{ConnectionState, Disconnect, ReconnectPolicy, Reconnecting, ReconnectingSender};
 pub use stream::Messages;
 pub use websocket::WebSocket;
 

@@ -5,9 +5,14 @@
 //! application can subscribe again). It never reconnects after the application's own close,
 //! and it keeps the close code and reason of each drop.
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use crate::{CloseCode, ConnectOptions, Error, Message, MessageType, Result, WebSocket, connect};
+use futures_util::lock::Mutex;
+
+use crate::{
+    CloseCode, ConnectOptions, Error, Message, MessageType, RecvHalf, Result, SendHalf, WebSocket, connect,
+};
 
 /// How a [`Reconnecting`] socket tries again.
 ///
@@ -122,9 +127,10 @@ type OnState = Box<dyn FnMut(&ConnectionState<'_>)>;
 /// with the last attempt's error). What the application sends while the connection is down
 /// fails with [`Error::Closed`]: whether to send it again is the application's choice.
 ///
-/// One task drives it; to send while a `recv` waits, put both in a `tokio::select!` loop:
-/// `recv` and `recv_all` are cancel-safe (a reconnection cut short goes on at the next call,
-/// its attempt count kept).
+/// To send while a `recv` waits (another task, or a JavaScript promise), use a
+/// [`ReconnectingSender`] from [`sender`](Self::sender): it sends on whichever connection is
+/// up. `recv` and `recv_all` are cancel-safe too (a reconnection cut short goes on at the
+/// next call, its attempt count kept), so a `tokio::select!` loop works as well.
 ///
 /// ```no_run
 /// # async fn demo() -> uniws::Result<()> {
@@ -145,7 +151,9 @@ pub struct Reconnecting {
     policy: ReconnectPolicy,
     renew: Option<Renew>,
     on_state: Option<OnState>,
-    ws: Option<WebSocket>,
+    /// The sending half of the connection that is up, shared with the senders.
+    send: Arc<Mutex<Option<SendHalf>>>,
+    recv: Option<RecvHalf>,
     drops: Vec<Disconnect>,
     /// Failed attempts since the last drop, kept across cancelled calls so that a `recv`
     /// in a `tokio::select!` loop still backs off and still runs out of attempts.
@@ -163,7 +171,8 @@ impl Reconnecting {
             policy,
             renew: None,
             on_state: None,
-            ws: None,
+            send: Arc::default(),
+            recv: None,
             drops: Vec::new(),
             failed: 0,
             closed: false,
@@ -206,7 +215,8 @@ impl Reconnecting {
     /// The first connection, without retries: a wrong URL or a refused handshake is the
     /// application's to see at once.
     pub async fn connect(&mut self) -> Result<()> {
-        self.ws = Some(connect(&self.url, &self.options).await?);
+        let ws = connect(&self.url, &self.options).await?;
+        self.up(ws).await;
         self.closed = false;
         self.tell(&ConnectionState::Connected { attempt: 0 });
         Ok(())
@@ -217,20 +227,20 @@ impl Reconnecting {
         &self.drops
     }
 
-    /// The connection of the moment, if up (for `protocol()`, addresses, timeouts).
-    pub fn current(&mut self) -> Option<&mut WebSocket> {
-        self.ws.as_mut()
+    /// A handle that sends on whichever connection is up, usable while `recv` waits.
+    pub fn sender(&self) -> ReconnectingSender {
+        ReconnectingSender { send: self.send.clone() }
     }
 
     /// Sends one frame on the current connection (see [`WebSocket::send`]); `Error::Closed`
     /// while it is down.
     pub async fn send(&mut self, message: impl Into<Message>) -> Result<()> {
-        self.ws.as_mut().ok_or(Error::Closed)?.send(message).await
+        self.sender().send(message).await
     }
 
     /// Sends a whole message on the current connection (see [`WebSocket::send_all`]).
     pub async fn send_all(&mut self, message: impl Into<Message>) -> Result<()> {
-        self.ws.as_mut().ok_or(Error::Closed)?.send_all(message).await
+        self.sender().send_all(message).await
     }
 
     /// The next frame (see [`WebSocket::recv`]), across drops.
@@ -248,13 +258,13 @@ impl Reconnecting {
     /// leaves the connection up; every other end is a drop, recorded before reconnecting.
     async fn receive(&mut self, whole: Option<usize>) -> Result<Message> {
         loop {
-            let Some(ws) = self.ws.as_mut() else {
+            let Some(recv) = self.recv.as_mut() else {
                 self.reconnect().await?;
                 continue;
             };
             let received = match whole {
-                None => ws.recv().await,
-                Some(max) => ws.recv_all(max).await,
+                None => recv.recv().await,
+                Some(max) => recv.recv_all(max).await,
             };
             let drop = match received {
                 Ok(m) if m.message_type() == MessageType::Close => Disconnect {
@@ -268,7 +278,8 @@ impl Reconnecting {
                     Disconnect { code: CloseCode::ABNORMAL, reason: String::new(), error: Some(error) }
                 }
             };
-            self.ws = None;
+            self.recv = None;
+            *self.send.lock().await = None;
             self.tell(&ConnectionState::Dropped(&drop));
             self.drops.push(drop);
         }
@@ -277,10 +288,18 @@ impl Reconnecting {
     /// Closes the connection (see [`WebSocket::close`]); no reconnection follows.
     pub async fn close(&mut self, code: impl Into<CloseCode>, reason: &str) -> Result<()> {
         self.closed = true;
-        match self.ws.take() {
-            Some(mut ws) => ws.close(code, reason).await,
-            None => Ok(()),
+        let send = self.send.lock().await.take();
+        match (send, self.recv.take()) {
+            (Some(send), Some(recv)) => WebSocket { send, recv }.close(code, reason).await,
+            _ => Ok(()),
         }
+    }
+
+    /// Puts a new connection in place: its sending half where the senders find it.
+    async fn up(&mut self, ws: WebSocket) {
+        let (send, recv) = ws.split();
+        *self.send.lock().await = Some(send);
+        self.recv = Some(recv);
     }
 
     /// Connects again, waiting between attempts; the last attempt's error when out of them.
@@ -299,7 +318,7 @@ impl Reconnecting {
             }
             match connect(&self.url, &self.options).await {
                 Ok(ws) => {
-                    self.ws = Some(ws);
+                    self.up(ws).await;
                     self.failed = 0;
                     self.tell(&ConnectionState::Connected { attempt });
                     return Ok(());
@@ -321,6 +340,25 @@ impl Reconnecting {
         if let Some(on_state) = &mut self.on_state {
             on_state(state);
         }
+    }
+}
+
+/// Sends on whichever connection of a [`Reconnecting`] socket is up; cloned freely.
+#[derive(Clone)]
+pub struct ReconnectingSender {
+    send: Arc<Mutex<Option<SendHalf>>>,
+}
+
+impl ReconnectingSender {
+    /// Sends one frame (see [`WebSocket::send`]); `Error::Closed` while the connection is
+    /// down or after the close.
+    pub async fn send(&self, message: impl Into<Message>) -> Result<()> {
+        self.send.lock().await.as_mut().ok_or(Error::Closed)?.send(message).await
+    }
+
+    /// Sends a whole message (see [`WebSocket::send_all`]).
+    pub async fn send_all(&self, message: impl Into<Message>) -> Result<()> {
+        self.send.lock().await.as_mut().ok_or(Error::Closed)?.send_all(message).await
     }
 }
 

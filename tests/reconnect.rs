@@ -91,8 +91,11 @@ async fn comes_back_after_the_server_is_killed_and_restarted() {
     });
     assert!(within(ws.recv()).await.unwrap().as_text().unwrap().contains("welcome"));
     let _server = within(restarted).await.unwrap();
-    within(ws.send(Message::text("after"))).await.unwrap();
+    // A sender in another task, while recv waits: it uses the new connection.
+    let sender = ws.sender();
+    let sending = tokio::spawn(async move { sender.send(Message::text("after")).await });
     assert_eq!(within(ws.recv()).await.unwrap().as_text(), Some("after"));
+    within(sending).await.unwrap().unwrap();
 
     let drops = ws.drops();
     assert_eq!(drops.len(), 1);
