@@ -6,6 +6,7 @@
 //! and it keeps the close code and reason of each drop.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use futures_util::lock::Mutex;
@@ -158,8 +159,8 @@ pub struct Reconnecting {
     /// Failed attempts since the last drop, kept across cancelled calls so that a `recv`
     /// in a `tokio::select!` loop still backs off and still runs out of attempts.
     failed: u32,
-    /// The application closed the socket: no more reconnecting.
-    closed: bool,
+    /// The application closed the socket (here or through a sender): no more reconnecting.
+    closed: Arc<AtomicBool>,
 }
 
 impl Reconnecting {
@@ -175,7 +176,7 @@ impl Reconnecting {
             recv: None,
             drops: Vec::new(),
             failed: 0,
-            closed: false,
+            closed: Arc::default(),
         }
     }
 
@@ -217,7 +218,7 @@ impl Reconnecting {
     pub async fn connect(&mut self) -> Result<()> {
         let ws = connect(&self.url, &self.options).await?;
         self.up(ws).await;
-        self.closed = false;
+        self.closed.store(false, Ordering::Release);
         self.tell(&ConnectionState::Connected { attempt: 0 });
         Ok(())
     }
@@ -229,7 +230,7 @@ impl Reconnecting {
 
     /// A handle that sends on whichever connection is up, usable while `recv` waits.
     pub fn sender(&self) -> ReconnectingSender {
-        ReconnectingSender { send: self.send.clone() }
+        ReconnectingSender { send: self.send.clone(), closed: self.closed.clone() }
     }
 
     /// Sends one frame on the current connection (see [`WebSocket::send`]); `Error::Closed`
@@ -266,6 +267,13 @@ impl Reconnecting {
                 None => recv.recv().await,
                 Some(max) => recv.recv_all(max).await,
             };
+            let ended = matches!(&received, Ok(m) if m.message_type() == MessageType::Close)
+                || matches!(&received, Err(e) if !matches!(e, Error::Timeout));
+            if ended && self.closed.load(Ordering::Acquire) {
+                // Our own close (through a sender) ended it: no drop, no reconnecting.
+                self.recv = None;
+                return received;
+            }
             let drop = match received {
                 Ok(m) if m.message_type() == MessageType::Close => Disconnect {
                     code: m.close_code().unwrap_or(CloseCode::NO_STATUS),
@@ -287,7 +295,7 @@ impl Reconnecting {
 
     /// Closes the connection (see [`WebSocket::close`]); no reconnection follows.
     pub async fn close(&mut self, code: impl Into<CloseCode>, reason: &str) -> Result<()> {
-        self.closed = true;
+        self.closed.store(true, Ordering::Release);
         let send = self.send.lock().await.take();
         match (send, self.recv.take()) {
             (Some(send), Some(recv)) => WebSocket { send, recv }.close(code, reason).await,
@@ -305,7 +313,7 @@ impl Reconnecting {
     /// Connects again, waiting between attempts; the last attempt's error when out of them.
     /// After the application's close it does nothing but fail with `Closed`.
     async fn reconnect(&mut self) -> Result<()> {
-        if self.closed {
+        if self.closed.load(Ordering::Acquire) {
             return Err(Error::Closed);
         }
         loop {
@@ -327,7 +335,7 @@ impl Reconnecting {
                     self.failed = attempt;
                     self.tell(&ConnectionState::AttemptFailed { attempt, error: &error });
                     if self.policy.max_attempts.is_some_and(|max| attempt >= max) {
-                        self.closed = true;
+                        self.closed.store(true, Ordering::Release);
                         self.tell(&ConnectionState::GaveUp);
                         return Err(error);
                     }
@@ -347,6 +355,7 @@ impl Reconnecting {
 #[derive(Clone)]
 pub struct ReconnectingSender {
     send: Arc<Mutex<Option<SendHalf>>>,
+    closed: Arc<AtomicBool>,
 }
 
 impl ReconnectingSender {
@@ -359,6 +368,17 @@ impl ReconnectingSender {
     /// Sends a whole message (see [`WebSocket::send_all`]).
     pub async fn send_all(&self, message: impl Into<Message>) -> Result<()> {
         self.send.lock().await.as_mut().ok_or(Error::Closed)?.send_all(message).await
+    }
+
+    /// The application's close, from the sending side (see `SendHalf::close`): no
+    /// reconnection follows, and the waiting `recv` ends with the peer's answer, or within
+    /// the close timeout.
+    pub async fn close(&self, code: impl Into<CloseCode>, reason: &str) -> Result<()> {
+        self.closed.store(true, Ordering::Release);
+        match self.send.lock().await.as_mut() {
+            Some(send) => send.close(code, reason).await,
+            None => Ok(()),
+        }
     }
 }
 
