@@ -281,10 +281,12 @@ impl FrameSource for RecvHalf {
             match watch.watch(shared, frame).await {
                 Ok(result) => result,
                 Err(alarm) => {
+                    // The reader fails the connection and returns the alarm (cancel-safe).
+                    reader.abort(alarm);
+                    let failed =
+                        reader.recv(budget, whole, &shared.outbox, shared.auto_pong, shared.close_timeout);
                     // Rare, so on the heap: every `recv` future stays small.
-                    reader.stop();
-                    Box::pin(shared.outbox.fail(&alarm, shared.close_timeout)).await;
-                    Err(alarm)
+                    Box::pin(failed).await
                 }
             }
         };
