@@ -122,8 +122,8 @@ impl WebSocket {
     }
 
     /// The close handshake: closes with `code` (1000 or 3000–4999 in a browser) and
-    /// `reason`, and waits (at most the close timeout, 5 seconds by default) for the browser to report the connection
-    /// closed, discarding messages that arrive meanwhile.
+    /// `reason`, and waits (at most the close timeout, 5 seconds by default) for the browser
+    /// to report the connection closed, discarding messages that arrive meanwhile.
     pub async fn close(&mut self, code: impl Into<CloseCode>, reason: &str) -> Result<()> {
         self.send.close(code, reason).await?;
         let answer = async {

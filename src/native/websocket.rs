@@ -172,8 +172,8 @@ impl WebSocket {
     }
 
     /// The close handshake: sends a close frame with `code` and `reason`, waits (at most
-    /// the close timeout, 5 seconds by default) for the peer's, discarding data that arrives meanwhile, and shuts the
-    /// stream down. Closing a closed socket does nothing.
+    /// the close timeout, 5 seconds by default) for the peer's, discarding data that arrives
+    /// meanwhile, and shuts the stream down. Closing a closed socket does nothing.
     pub async fn close(&mut self, code: impl Into<CloseCode>, reason: &str) -> Result<()> {
         match self.send.send(Message::close(code, reason)).await {
             Ok(()) | Err(Error::Closed) => {}
@@ -200,8 +200,8 @@ impl WebSocket {
 
 impl SendHalf {
     /// Sends a close frame; the receiving half sees the peer's answer, which ends the
-    /// handshake. The receiving half waits for it at most the close timeout (5 seconds),
-    /// as [`WebSocket::close`] does: then its `recv` fails with
+    /// handshake. The receiving half waits for it at most the close timeout (5 seconds by
+    /// default), as [`WebSocket::close`] does: then its `recv` fails with
     /// [`Error::Timeout`](crate::Error::Timeout) and the connection is shut down.
     pub async fn close(&mut self, code: impl Into<CloseCode>, reason: &str) -> Result<()> {
         self.send(Message::close(code, reason)).await?;
