@@ -265,14 +265,15 @@ async fn a_dead_proxy_and_bad_proxy_urls_are_typed_errors() {
 #[tokio::test]
 async fn the_environment_chooses_the_proxy() {
     let pem = Pem::new();
-    let (ws_port, _) = echo_servers(&pem).await;
+    let (ws_port, wss_port) = echo_servers(&pem).await;
     let http = Proxy::start("http", None, None).await;
     let socks = Proxy::start("socks5", None, None).await;
-    let url = format!("ws://localhost:{ws_port}");
-    let run = |env: &[(&str, String)], extra: &[&str]| {
+    let ws_url = format!("ws://localhost:{ws_port}");
+    let ca = pem.cert.to_str().unwrap().to_owned();
+    let run = |url: &str, env: &[(&str, String)], extra: &[&str]| {
         let mut command = Command::new(env!("CARGO_BIN_EXE_uniws"));
         command
-            .args(["connect", &url])
+            .args(["connect", url, "--ca", &ca])
             .args(extra)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -305,14 +306,20 @@ async fn the_environment_chooses_the_proxy() {
     };
     let http_url = format!("http://127.0.0.1:{}", http.port);
     let socks_url = format!("socks5h://127.0.0.1:{}", socks.port);
-    run(&[("HTTP_PROXY", http_url.clone()), ("ALL_PROXY", socks_url.clone())], &[]).await;
+    run(&ws_url, &[("HTTP_PROXY", http_url.clone()), ("ALL_PROXY", socks_url.clone())], &[]).await;
     http.wait_for(&format!("-> localhost:{ws_port}")).await;
     assert!(!socks.logged().contains("->"), "HTTP_PROXY wins over ALL_PROXY for ws");
-    run(&[("all_proxy", socks_url.clone())], &[]).await;
+    run(&ws_url, &[("all_proxy", socks_url.clone())], &[]).await;
     socks.wait_for(&format!("-> localhost:{ws_port}")).await;
+    // wss takes HTTPS_PROXY, never HTTP_PROXY.
+    let wss_url = format!("wss://localhost:{wss_port}");
+    run(&wss_url, &[("HTTP_PROXY", socks_url.clone()), ("https_proxy", http_url.clone())], &[]).await;
+    http.wait_for(&format!("-> localhost:{wss_port}")).await;
+    assert!(!socks.logged().contains(&format!("-> localhost:{wss_port}")), "{}", socks.logged());
     let tunnels = |proxy: &Proxy| proxy.logged().matches("->").count();
     let before = (tunnels(&http), tunnels(&socks));
     run(
+        &ws_url,
         &[
             ("http_proxy", http_url.clone()),
             ("ALL_PROXY", socks_url.clone()),
@@ -321,6 +328,6 @@ async fn the_environment_chooses_the_proxy() {
         &[],
     )
     .await;
-    run(&[("http_proxy", http_url), ("ALL_PROXY", socks_url)], &["--no-proxy"]).await;
+    run(&ws_url, &[("http_proxy", http_url), ("ALL_PROXY", socks_url)], &["--no-proxy"]).await;
     assert_eq!((tunnels(&http), tunnels(&socks)), before, "NO_PROXY and --no-proxy go straight");
 }
