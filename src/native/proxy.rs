@@ -108,12 +108,17 @@ fn parse_proxy(text: &str) -> Result<Url> {
 }
 
 /// The proxy the environment sets for `url`, if any: `HTTPS_PROXY` for wss, `HTTP_PROXY`
-/// for ws, else `ALL_PROXY` (each lower-case first), unless `NO_PROXY` exempts the host.
+/// for ws, else `ALL_PROXY` (each lower-case first; in a CGI program only `http_proxy`),
+/// unless `NO_PROXY` exempts the host.
 /// `var` reads a variable (the process environment, or a test's).
 pub(crate) fn from_env(url: &Url, var: &dyn Fn(&str) -> Option<String>) -> Result<Option<Url>> {
+    // In a CGI program, `HTTP_PROXY` is the request's `Proxy:` header ("httpoxy"): as
+    // reqwest does, only the lower-case name counts there.
+    let cgi = var("REQUEST_METHOD").is_some();
     let get = |name: &str| {
-        [name.to_ascii_lowercase(), name.to_owned()]
-            .into_iter()
+        let upper = (!(cgi && name == "HTTP_PROXY")).then(|| name.to_owned());
+        std::iter::once(name.to_ascii_lowercase())
+            .chain(upper)
             .find_map(|n| var(&n).filter(|v| !v.trim().is_empty()))
     };
     let scheme = if url.scheme() == "wss" { "HTTPS_PROXY" } else { "HTTP_PROXY" };
@@ -265,6 +270,13 @@ mod tests {
             Some("http://proxy.test:3128/")
         );
         assert_eq!(proxy_for("ws://a.test/", &[]), None);
+        // httpoxy: a CGI request's `Proxy:` header arrives as HTTP_PROXY.
+        assert_eq!(
+            proxy_for("ws://a.test/", &[("REQUEST_METHOD", "GET"), ("HTTP_PROXY", "http://evil:1")]),
+            None
+        );
+        let cgi = [("REQUEST_METHOD", "GET"), ("http_proxy", "http://mine:1")];
+        assert_eq!(proxy_for("ws://a.test/", &cgi).as_deref(), Some("http://mine:1/"));
     }
 
     #[test]
