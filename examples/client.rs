@@ -1,6 +1,8 @@
 //! A line client: `cargo run --release --example client -- URL`. Sends each line of standard
 //! input as a text message, prints each message received (text as is, binary as hex), one per
-//! line, and closes with 1000 at the end of input.
+//! line, and closes with 1000 at the end of input, waiting for the server's answer at most
+//! the close timeout. It goes through the proxy the environment names (`HTTPS_PROXY`,
+//! `HTTP_PROXY`, `ALL_PROXY`, `NO_PROXY`), as every client does by default.
 
 use std::process::ExitCode;
 

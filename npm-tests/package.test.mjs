@@ -134,9 +134,37 @@ test("errors are rejected promises with a stable name and code", { timeout: 2400
   await p.close();
 });
 
+test("ReconnectingWebSocket comes back, keeps each drop, and the heartbeat is an idle timeout", { timeout: 60000 }, async () => {
+  const p = await page();
+  const result = await p.evaluate(async (url) => {
+    const { WebSocket, ReconnectingWebSocket } = window.uniws;
+    const states = [];
+    const ws = await ReconnectingWebSocket.connect(`${url}/close?code=4001&reason=first`, {}, {
+      initialDelay: 10, maxDelay: 100, maxAttempts: 5,
+      renew: (attempt, old) => `${url}/send?size=3`,
+      onState: (state) => states.push(state.state + (state.closeCode ?? "")),
+    });
+    const message = await ws.recv();
+    const drops = ws.drops;
+    await ws.close(1000, "done");
+    let afterClose;
+    try { await ws.recv(); } catch (e) { afterClose = e.code; }
+    const beating = await WebSocket.connect(`${url}/echo`, { heartbeat: { interval: 100, timeout: 100 } });
+    let heartbeat;
+    try { await beating.recv(); } catch (e) { heartbeat = [e.code, e.closeCode]; }
+    return { data: Array.from(message.data), drops, states, afterClose, heartbeat };
+  }, server.url);
+  assert.deepEqual(result.data, [120, 120, 120]);
+  assert.deepEqual(result.drops, [{ closeCode: 4001, reason: "first" }]);
+  assert.deepEqual(result.states, ["connected", "dropped4001", "reconnecting", "connected"]);
+  assert.equal(result.afterClose, "CLOSED");
+  assert.deepEqual(result.heartbeat, ["HEARTBEAT_TIMEOUT", 1011]);
+  await p.close();
+});
+
 test("the TypeScript declarations type a user's code, with no implicit any", { timeout: 240000 }, () => {
   writeFileSync(join(folder, "user.ts"), `
-import init, { WebSocket, Message, Messages, type ConnectOptions, type UniwsError, type MessageType, type CloseInfo } from "uniws";
+import init, { WebSocket, Message, Messages, ReconnectingWebSocket, type ConnectOptions, type ConnectionState, type UniwsError, type MessageType, type CloseInfo } from "uniws";
 export async function chat(url: string): Promise<string> {
   await init();
   const options: ConnectOptions = { protocol: ["chat"], timeout: 1000, maxFrameSize: 65536, params: { room: "a" } };
@@ -167,6 +195,14 @@ export async function chat(url: string): Promise<string> {
   await WebSocket.connect(url, { signal: controller.signal });
   await ws.close(1000, "bye");
   try { await ws.recv(); } catch (e) { const error = e as UniwsError; return error.code + kind + String(data) + protocol + extensions + size + next.type + whole.type + closeCode + ended; }
+  const again = await ReconnectingWebSocket.connect(url, { heartbeat: { interval: 1000, timeout: 500 }, closeTimeout: 100 }, {
+    maxAttempts: 3, renew: (attempt: number, old: string) => old + attempt,
+    onState: (state: ConnectionState) => { if (state.state === "dropped") { const code: number = state.closeCode; void code; } },
+  });
+  await again.sendAll("x");
+  const drops: { closeCode: number; reason: string }[] = again.drops;
+  await again.close();
+  void drops;
   // @ts-expect-error: a number is not a message
   await ws.send(42);
   // @ts-expect-error: not an option

@@ -70,6 +70,16 @@ pub enum Error {
         reason: Cow<'static, str>,
     },
 
+    /// The proxy failed: it refused the tunnel (`status` is its HTTP answer, 407 when it
+    /// wants credentials), or its SOCKS5 negotiation failed.
+    #[error("proxy failed{}: {reason}", status.map(|s| format!(" (HTTP {s})")).unwrap_or_default())]
+    Proxy {
+        /// The HTTP proxy's status.
+        status: Option<u16>,
+        /// What was wrong.
+        reason: Cow<'static, str>,
+    },
+
     /// The URL cannot be used for a WebSocket connection.
     #[error("invalid URL: {0}")]
     InvalidUrl(Cow<'static, str>),
@@ -81,6 +91,11 @@ pub enum Error {
     /// TLS failed (certificate not trusted, wrong host, expired, handshake error).
     #[error("TLS error: {0}")]
     Tls(#[source] Box<dyn std::error::Error + Send + Sync>),
+
+    /// The heartbeat heard nothing from the peer in time (see
+    /// [`Heartbeat`](crate::Heartbeat)); the connection was failed with 1011.
+    #[error("the peer did not answer the heartbeat in time")]
+    HeartbeatTimeout,
 
     /// The transport failed; an unexpected end of stream is `UnexpectedEof`.
     #[error("I/O error: {0}")]
@@ -108,6 +123,7 @@ impl Error {
     pub fn close_code(&self) -> Option<CloseCode> {
         match self {
             Self::Protocol { code, .. } => Some(*code),
+            Self::HeartbeatTimeout => Some(CloseCode::INTERNAL_ERROR),
             Self::InvalidUtf8 => Some(CloseCode::INVALID_PAYLOAD),
             Self::FrameTooLarge { .. } | Self::MessageTooLarge { .. } | Self::TooManyFragments { .. } => {
                 Some(CloseCode::MESSAGE_TOO_BIG)

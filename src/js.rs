@@ -3,7 +3,8 @@
 //! `maxFrameSize`, `close`, and a `Message` with `data`, `type` and `partial` — with typed
 //! TypeScript declarations and errors that carry a stable `name` and `code`. What JavaScript
 //! adds: `for await` over whole messages, a `closed` promise, `AbortSignal`s for `connect`
-//! and the receiving calls, and `extensions`. Only globals that every runtime has are used
+//! and the receiving calls, `extensions`, and `ReconnectingWebSocket` over the
+//! crate's `Reconnecting`. Only globals that every runtime has are used
 //! (`WebSocket`, `URL`, `AbortSignal`, `setTimeout`): no `window`, so the same bindings run in
 //! pages, Workers, Node, Deno and Bun.
 
@@ -19,7 +20,10 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{JsFuture, future_to_promise};
 use web_sys::AbortSignal;
 
-use crate::{ConnectOptions, Error, Message, MessageType, RecvHalf, SendHalf};
+use crate::{
+    ConnectOptions, ConnectionState, Error, Message, MessageType, ReconnectPolicy, Reconnecting,
+    ReconnectingSender, RecvHalf, SendHalf,
+};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &'static str = r#"
@@ -36,6 +40,11 @@ export interface ConnectOptions {
   maxFrameSize?: number;
   /** Query parameters appended to the URL. */
   params?: Record<string, string>;
+  /** A browser cannot ping: a `recv` that hears nothing for `interval + timeout` ms fails
+   * with `HEARTBEAT_TIMEOUT` and closes with 4011. */
+  heartbeat?: { interval: number; timeout: number };
+  /** Milliseconds a close waits for the server's answer (default 5000). */
+  closeTimeout?: number;
   /** Gives up connecting when it aborts: the promise rejects with the signal's reason. */
   signal?: AbortSignal;
 }
@@ -65,10 +74,32 @@ export interface Messages {
   [Symbol.asyncIterator](): Messages;
 }
 
+/** How a `ReconnectingWebSocket` tries again. */
+export interface ReconnectOptions {
+  /** Milliseconds before the first attempt after a drop, doubled at each failure (default 500). */
+  initialDelay?: number;
+  /** The longest wait between attempts in milliseconds (default 30000). */
+  maxDelay?: number;
+  /** Gives up after this many failed attempts in a row (default: never). */
+  maxAttempts?: number;
+  /** Called before each attempt; a string returned is the URL to use (a fresh token). */
+  renew?: (attempt: number, url: string) => string | undefined | void;
+  /** Called at every change of state. */
+  onState?: (state: ConnectionState) => void;
+}
+
+/** A change of state of a `ReconnectingWebSocket`. */
+export type ConnectionState =
+  | { state: "connected"; attempt: number }
+  | { state: "dropped"; closeCode: number; reason: string; error?: string }
+  | { state: "reconnecting"; attempt: number; delay: number }
+  | { state: "attemptFailed"; attempt: number; error: string }
+  | { state: "gaveUp" };
+
 /** The stable codes of `UniwsError`. */
 export type ErrorCode =
   | "CLOSED" | "FRAME_TOO_LARGE" | "MESSAGE_TOO_LARGE" | "TOO_MANY_FRAGMENTS" | "PROTOCOL"
-  | "INVALID_UTF8" | "INVALID_MESSAGE" | "HANDSHAKE" | "INVALID_URL" | "TIMEOUT" | "TLS" | "IO"
+  | "INVALID_UTF8" | "INVALID_MESSAGE" | "HANDSHAKE" | "INVALID_URL" | "PROXY" | "TIMEOUT" | "HEARTBEAT_TIMEOUT" | "TLS" | "IO"
   | "UNSUPPORTED" | "INVALID_ARGUMENT";
 
 /** Every rejected promise of this package rejects with one of these. */
@@ -416,6 +447,187 @@ impl JsWebSocket {
     }
 }
 
+/// A WebSocket that connects again when its connection drops: `Reconnecting` for JavaScript.
+#[wasm_bindgen(js_name = ReconnectingWebSocket)]
+pub struct JsReconnecting {
+    inner: Rc<Mutex<Reconnecting>>,
+    sender: ReconnectingSender,
+    /// Each drop's close code and reason, kept by the state callback so that reading them
+    /// does not wait for a pending `recv`.
+    drops: Rc<std::cell::RefCell<Vec<(u16, String)>>>,
+}
+
+#[wasm_bindgen(js_class = ReconnectingWebSocket)]
+impl JsReconnecting {
+    /// Opens the first connection (no retries: a wrong URL shows at once); afterwards drops
+    /// are followed by new attempts as `reconnect` says.
+    #[wasm_bindgen(unchecked_return_type = "Promise<ReconnectingWebSocket>")]
+    pub fn connect(
+        url: String,
+        #[wasm_bindgen(unchecked_optional_param_type = "ConnectOptions")] options: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "ReconnectOptions")] reconnect: JsValue,
+    ) -> js_sys::Promise {
+        future_to_promise(async move {
+            let options = connect_options(&options)?;
+            let field =
+                |name: &str| Reflect::get(&reconnect, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED);
+            let reconnect_given = !(reconnect.is_undefined() || reconnect.is_null());
+            let ms = |name: &str, default: u64| -> Result<Duration, JsValue> {
+                let value = if reconnect_given { field(name) } else { JsValue::UNDEFINED };
+                if value.is_undefined() {
+                    return Ok(Duration::from_millis(default));
+                }
+                Ok(Duration::from_millis(to_size(value.as_f64().unwrap_or(-1.0), name)? as u64))
+            };
+            let mut policy =
+                ReconnectPolicy::new().backoff(ms("initialDelay", 500)?, ms("maxDelay", 30_000)?);
+            if reconnect_given && !field("maxAttempts").is_undefined() {
+                let attempts = to_size(field("maxAttempts").as_f64().unwrap_or(-1.0), "maxAttempts")?;
+                policy = policy.max_attempts(attempts.min(u32::MAX as usize) as u32);
+            }
+            let function = |name: &str| {
+                if reconnect_given { field(name).dyn_into::<js_sys::Function>().ok() } else { None }
+            };
+            let drops = Rc::new(std::cell::RefCell::new(Vec::new()));
+            let (kept, on_state) = (drops.clone(), function("onState"));
+            let mut socket = Reconnecting::new(url, options, policy).on_state(move |state| {
+                if let ConnectionState::Dropped(drop) = state {
+                    kept.borrow_mut().push((drop.code.0, drop.reason.clone()));
+                }
+                if let Some(on_state) = &on_state {
+                    let _ = on_state.call1(&JsValue::NULL, &state_object(state));
+                }
+            });
+            if let Some(renew) = function("renew") {
+                socket = socket.renew(move |attempt, url, _options| {
+                    if let Ok(Some(new)) = renew
+                        .call2(&JsValue::NULL, &attempt.into(), &url.as_str().into())
+                        .map(|v| v.as_string())
+                    {
+                        *url = new;
+                    }
+                });
+            }
+            socket.connect().await.map_err(|e| js_error(&e))?;
+            let sender = socket.sender();
+            Ok(JsReconnecting { inner: Rc::new(Mutex::new(socket)), sender, drops }.into())
+        })
+    }
+
+    /// Sends one frame's worth on the connection that is up; rejects with `CLOSED` while it
+    /// is down.
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
+    pub fn send(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Sendable")] message: JsValue,
+    ) -> js_sys::Promise {
+        let sender = self.sender.clone();
+        future_to_promise(async move {
+            sender.send(to_message(&message, None, false)?).await.map_err(|e| js_error(&e))?;
+            Ok(JsValue::UNDEFINED)
+        })
+    }
+
+    /// Sends a whole message of any size on the connection that is up.
+    #[wasm_bindgen(js_name = sendAll, unchecked_return_type = "Promise<void>")]
+    pub fn send_all(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Sendable")] message: JsValue,
+    ) -> js_sys::Promise {
+        let sender = self.sender.clone();
+        future_to_promise(async move {
+            sender.send_all(to_message(&message, None, false)?).await.map_err(|e| js_error(&e))?;
+            Ok(JsValue::UNDEFINED)
+        })
+    }
+
+    /// The next message, across drops.
+    #[wasm_bindgen(unchecked_return_type = "Promise<Message>")]
+    pub fn recv(&self) -> js_sys::Promise {
+        let inner = self.inner.clone();
+        future_to_promise(async move {
+            let message = inner.lock().await.recv().await.map_err(|e| js_error(&e))?;
+            Ok(JsMessage::from(message).into())
+        })
+    }
+
+    /// The next whole message, across drops.
+    #[wasm_bindgen(js_name = recvAll, unchecked_return_type = "Promise<Message>")]
+    pub fn recv_all(
+        &self,
+        #[wasm_bindgen(js_name = maxMessageSize)] max_message_size: f64,
+    ) -> js_sys::Promise {
+        let inner = self.inner.clone();
+        future_to_promise(async move {
+            let max = to_size(max_message_size, "maxMessageSize")?;
+            let message = inner.lock().await.recv_all(max).await.map_err(|e| js_error(&e))?;
+            Ok(JsMessage::from(message).into())
+        })
+    }
+
+    /// Closes with `code` (default 1000) and `reason`; no reconnection follows. Resolves once
+    /// the connection closed (a pending `recv` ends with the server's close).
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
+    pub fn close(&self, code: Option<u16>, reason: Option<String>) -> js_sys::Promise {
+        let (sender, inner) = (self.sender.clone(), self.inner.clone());
+        future_to_promise(async move {
+            let (code, reason) = (code.unwrap_or(1000), reason.unwrap_or_default());
+            sender.close(code, &reason).await.map_err(|e| js_error(&e))?;
+            inner.lock().await.close(code, &reason).await.map_err(|e| js_error(&e))?;
+            Ok(JsValue::UNDEFINED)
+        })
+    }
+
+    /// Every drop so far, oldest first: `{ closeCode, reason }`.
+    #[wasm_bindgen(getter, unchecked_return_type = "Array<{ closeCode: number; reason: string }>")]
+    pub fn drops(&self) -> js_sys::Array {
+        self.drops
+            .borrow()
+            .iter()
+            .map(|(code, reason)| {
+                let drop = Object::new();
+                let _ = Reflect::set(&drop, &"closeCode".into(), &(*code).into());
+                let _ = Reflect::set(&drop, &"reason".into(), &reason.as_str().into());
+                JsValue::from(drop)
+            })
+            .collect()
+    }
+}
+
+/// A state as the plain object the declarations describe.
+fn state_object(state: &ConnectionState<'_>) -> JsValue {
+    let object = Object::new();
+    let set = |key: &str, value: JsValue| {
+        let _ = Reflect::set(&object, &key.into(), &value);
+    };
+    match state {
+        ConnectionState::Connected { attempt } => {
+            set("state", "connected".into());
+            set("attempt", (*attempt).into());
+        }
+        ConnectionState::Dropped(drop) => {
+            set("state", "dropped".into());
+            set("closeCode", drop.code.0.into());
+            set("reason", drop.reason.as_str().into());
+            if let Some(error) = &drop.error {
+                set("error", error.to_string().into());
+            }
+        }
+        ConnectionState::Reconnecting { attempt, delay } => {
+            set("state", "reconnecting".into());
+            set("attempt", (*attempt).into());
+            set("delay", (delay.as_millis() as f64).into());
+        }
+        ConnectionState::AttemptFailed { attempt, error } => {
+            set("state", "attemptFailed".into());
+            set("attempt", (*attempt).into());
+            set("error", error.to_string().into());
+        }
+        ConnectionState::GaveUp => set("state", "gaveUp".into()),
+    }
+    object.into()
+}
+
 /// A message from what JavaScript passed: a string, bytes, or an object with `data`, `type`
 /// and `partial` (a `Message` or a plain object).
 fn to_message(value: &JsValue, kind: Option<&str>, partial: bool) -> Result<Message, JsValue> {
@@ -472,6 +684,18 @@ fn connect_options(value: &JsValue) -> Result<ConnectOptions, JsValue> {
             "maxFrameSize" => {
                 options.max_frame_size(to_size(field.as_f64().unwrap_or(-1.0), "maxFrameSize")?)
             }
+            "heartbeat" => {
+                let ms = |name: &str| -> Result<Duration, JsValue> {
+                    let value = Reflect::get(&field, &JsValue::from_str(name))?;
+                    let what = format!("heartbeat.{name}");
+                    Ok(Duration::from_millis(to_size(value.as_f64().unwrap_or(-1.0), &what)? as u64))
+                };
+                options.heartbeat(ms("interval")?, ms("timeout")?)
+            }
+            "closeTimeout" => options
+                .close_timeout(Duration::from_millis(
+                    to_size(field.as_f64().unwrap_or(-1.0), "closeTimeout")? as u64,
+                )),
             "params" => {
                 let params: &Object =
                     field.dyn_ref().ok_or_else(|| invalid_argument("params must be an object"))?;
@@ -522,7 +746,9 @@ fn js_error(error: &Error) -> JsValue {
         Error::InvalidMessage(_) => ("InvalidMessageError", "INVALID_MESSAGE"),
         Error::Handshake { .. } => ("HandshakeError", "HANDSHAKE"),
         Error::InvalidUrl(_) => ("InvalidUrlError", "INVALID_URL"),
+        Error::Proxy { .. } => ("ProxyError", "PROXY"),
         Error::Timeout => ("TimeoutError", "TIMEOUT"),
+        Error::HeartbeatTimeout => ("HeartbeatTimeoutError", "HEARTBEAT_TIMEOUT"),
         Error::Tls(_) => ("TlsError", "TLS"),
         Error::Io(_) => ("IoError", "IO"),
         Error::Unsupported(_) => ("UnsupportedError", "UNSUPPORTED"),

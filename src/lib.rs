@@ -27,6 +27,8 @@ mod compression;
 mod error;
 mod message;
 mod options;
+mod reconnect;
+mod stream;
 mod websocket;
 
 #[cfg(target_arch = "wasm32")]
@@ -42,7 +44,11 @@ pub use assemble::MAX_FRAGMENTS;
 pub use compression::{DEFAULT_COMPRESSION_THRESHOLD, DeflateOptions};
 pub use error::{Error, Result};
 pub use message::{CloseCode, MAX_CLOSE_REASON, Message, MessageType};
-pub use options::{Auth, ConnectOptions, DEFAULT_CLOSE_TIMEOUT, DEFAULT_MAX_FRAME_SIZE};
+pub use options::{
+    Auth, ConnectOptions, DEFAULT_CLOSE_TIMEOUT, DEFAULT_MAX_FRAME_SIZE, DEFAULT_MAX_MESSAGE_SIZE, Heartbeat,
+};
+pub use reconnect::{ConnectionState, Disconnect, ReconnectPolicy, Reconnecting, ReconnectingSender};
+pub use stream::Messages;
 pub use websocket::WebSocket;
 
 #[cfg(target_arch = "wasm32")]

@@ -10,9 +10,37 @@ use crate::{DeflateOptions, Error, Result};
 /// The default `max_frame_size`: 1 MiB, as in the reference.
 pub const DEFAULT_MAX_FRAME_SIZE: usize = 1 << 20;
 
+/// The default `max_message_size`: the limit of the whole messages a
+/// [`Messages`](crate::Messages) stream receives.
+pub const DEFAULT_MAX_MESSAGE_SIZE: usize = 64 << 20;
+
 /// How long `close` waits for the peer's close frame, and a failing connection for its
 /// close frame to go out.
 pub const DEFAULT_CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A heartbeat: natively, a ping goes out when nothing has arrived for `interval`, and the
+/// connection fails with [`Error::HeartbeatTimeout`] (close code 1011) when nothing arrives
+/// within `timeout` after it. It runs while the receiving half waits in `recv` (as in any
+/// read loop). A browser cannot send pings, so there it is an idle timeout: a `recv` that
+/// hears nothing for `interval + timeout` fails the same way (close code 4011).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Heartbeat {
+    /// How long a silence lasts before a ping.
+    pub interval: Duration,
+    /// How long after the ping something must arrive.
+    pub timeout: Duration,
+}
+
+/// Which proxy a native client goes through.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum ProxyChoice {
+    /// The environment's, as curl reads it (the default).
+    FromEnv,
+    /// None, whatever the environment says.
+    Off,
+    /// This one.
+    Url(String),
+}
 
 /// Credentials sent in the `Authorization` header of the upgrade request.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -54,7 +82,11 @@ pub struct ConnectOptions {
     pub(crate) max_redirects: usize,
     pub(crate) timeout: Option<Duration>,
     pub(crate) max_frame_size: usize,
+    pub(crate) max_message_size: usize,
     pub(crate) auto_pong: bool,
+    pub(crate) heartbeat: Option<Heartbeat>,
+    pub(crate) close_timeout: Duration,
+    pub(crate) proxy: ProxyChoice,
     #[cfg(not(target_arch = "wasm32"))]
     pub(crate) tls_config: Option<std::sync::Arc<rustls::ClientConfig>>,
     /// Whether `tls_config` was set: the browser refuses it, so there is nothing to keep.
@@ -74,7 +106,11 @@ impl Default for ConnectOptions {
             max_redirects: 0,
             timeout: None,
             max_frame_size: DEFAULT_MAX_FRAME_SIZE,
+            max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
             auto_pong: true,
+            heartbeat: None,
+            close_timeout: DEFAULT_CLOSE_TIMEOUT,
+            proxy: ProxyChoice::FromEnv,
             tls_config: Default::default(),
             deflate: DeflateOptions::client(),
         }
@@ -155,10 +191,52 @@ impl ConnectOptions {
         self
     }
 
+    /// The largest whole message the socket's [`Messages`](crate::Messages) stream receives
+    /// (the `recv_all` limit it uses; default 64 MiB).
+    pub fn max_message_size(mut self, size: usize) -> Self {
+        self.max_message_size = size;
+        self
+    }
+
     /// Whether pings are answered with pongs automatically (default true; pings are still
     /// returned by `recv`).
     pub fn auto_pong(mut self, on: bool) -> Self {
         self.auto_pong = on;
+        self
+    }
+
+    /// A ping after `interval` of silence, and [`Error::HeartbeatTimeout`] when nothing
+    /// arrives within `timeout` after it (see [`Heartbeat`]; off by default).
+    pub fn heartbeat(mut self, interval: Duration, timeout: Duration) -> Self {
+        self.heartbeat = Some(Heartbeat { interval, timeout });
+        self
+    }
+
+    /// How long `close` (and a split socket's receiving half after `SendHalf::close`) waits
+    /// for the peer's close, and a failing connection for its close frame to go out
+    /// (default 5 seconds).
+    pub fn close_timeout(mut self, timeout: Duration) -> Self {
+        self.close_timeout = timeout;
+        self
+    }
+
+    /// Connects through this proxy: `http://` or `https://` (HTTP CONNECT), `socks5://` (the
+    /// name resolved here) or `socks5h://` (resolved by the proxy); `user:password@` in the
+    /// URL are its credentials (`Proxy-Authorization: Basic`, or SOCKS5's user/password);
+    /// `host:port` alone is an HTTP proxy. Without it, the environment chooses as curl's
+    /// does: `HTTPS_PROXY` for wss, `HTTP_PROXY` for ws, else `ALL_PROXY` (lower-case names
+    /// first), unless `NO_PROXY` lists the host (a domain and the names under it, an IP, a
+    /// CIDR block, or `*`). TLS to an `https://` proxy uses `tls_config` too. A browser
+    /// applies its own proxy and refuses this.
+    pub fn proxy(mut self, url: impl Into<String>) -> Self {
+        self.proxy = ProxyChoice::Url(url.into());
+        self
+    }
+
+    /// Connects straight to the server, ignoring the proxy environment variables. A browser
+    /// refuses it (its own proxy settings apply).
+    pub fn no_proxy(mut self) -> Self {
+        self.proxy = ProxyChoice::Off;
         self
     }
 
@@ -211,6 +289,10 @@ impl ConnectOptions {
             (!self.auto_pong, "auto_pong(false) (the browser always answers pings)"),
             (tls_config, "tls_config (the browser's own TLS settings apply)"),
             (self.deflate != DeflateOptions::client(), "deflate (the browser negotiates compression itself)"),
+            (
+                self.proxy != ProxyChoice::FromEnv,
+                "proxy / no_proxy (the browser applies its own proxy settings)",
+            ),
         ]
         .into_iter()
         .filter_map(|(set, name)| set.then_some(name))

@@ -29,6 +29,10 @@ impl WebSocket {
     /// Sends one frame; fails with [`Error::FrameTooLarge`](crate::Error::FrameTooLarge) if
     /// its payload exceeds `max_frame_size`. A partial message is followed by more of the
     /// same type.
+    ///
+    /// Safe to cancel (a `send` in a `tokio::select!` branch that loses, or past the output
+    /// timeout): the connection never carries half a frame. The cancelled frame either was
+    /// not taken, or was and goes out whole before anything sent next.
     pub async fn send(&mut self, message: impl Into<Message>) -> Result<()> {
         self.send.send(message).await
     }
@@ -39,6 +43,11 @@ impl WebSocket {
     }
 
     /// Receives the next frame as a message (partial ones included).
+    ///
+    /// Cancel-safe, as is `recv_all`: dropping the future (a `tokio::select!` branch that
+    /// loses, or the input timeout) loses nothing. Bytes read stay buffered, a decoded frame
+    /// stays ready and a message half put together by `recv_all` is kept, so the next call
+    /// takes up where the dropped one stopped.
     pub async fn recv(&mut self) -> Result<Message> {
         self.recv.recv().await
     }
@@ -65,6 +74,12 @@ impl WebSocket {
     /// The frame size limit for both directions.
     pub fn max_frame_size(&self) -> usize {
         self.send.max_frame_size()
+    }
+
+    /// The limit on whole messages received through [`into_messages`](Self::into_messages)
+    /// (`max_message_size` of the options, default 64 MiB).
+    pub fn max_message_size(&self) -> usize {
+        self.send.max_message_size()
     }
 
     /// The input timeout: how long `recv` and `recv_all` wait (`None`: forever).

@@ -320,6 +320,64 @@ async fn tls_from_pem_files() {
     assert_one_line_failure(&output, "uniws: cannot read certificates from ");
 }
 
+#[tokio::test]
+async fn a_ca_certificate_used_as_the_servers_own_gets_a_hint() {
+    // What `openssl req -x509` makes: a self-signed certificate that says CA:TRUE.
+    let dir = TempDir::new();
+    let mut params = CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let key = KeyPair::generate().unwrap();
+    let cert = dir.write("cert.pem", &params.self_signed(&key).unwrap().pem());
+    let key = dir.write("key.pem", &key.serialize_pem());
+    let server =
+        start(&["serve", "127.0.0.1:0", "--cert", &cert, "--key", &key], "listening on wss://").await;
+    let port = server.addr.rsplit(':').next().unwrap();
+    let url = format!("wss://localhost:{port}");
+    let output = run(&["connect", &url, "--ca", &cert], "").await;
+    let error = assert_one_line_failure(&output, &format!("uniws: cannot connect to {url}: "));
+    assert!(error.contains("CaUsedAsEndEntity") && error.contains("hint: "), "{error}");
+    assert!(error.contains("without 'CA:TRUE'"), "{error}");
+}
+
+// ---- one shot, binary, heartbeat ----
+
+#[tokio::test]
+async fn one_shot_sends_one_line_prints_one_message_and_exits() {
+    let server = start(&["serve", "127.0.0.1:0"], "listening on ws://").await;
+    let url = format!("ws://{}", server.addr);
+    let output = run(&["connect", &url, "-1"], "first\nsecond\n").await;
+    assert!(output.status.success(), "stderr: {}", text(&output.stderr));
+    assert_eq!(text(&output.stdout), "first\n");
+    // --binary: the line goes out as binary (no line break) and comes back printed as hex.
+    let output = run(&["connect", &url, "-1", "--binary"], "abc\n").await;
+    assert!(output.status.success(), "stderr: {}", text(&output.stderr));
+    assert_eq!(text(&output.stdout), "616263\n");
+    // A heartbeat against a server that answers is no trouble.
+    let output = run(&["connect", &url, "--ping-interval", "0.05"], "beat\n").await;
+    assert!(output.status.success(), "stderr: {}", text(&output.stderr));
+    assert_eq!(text(&output.stdout), "beat\n");
+}
+
+#[tokio::test]
+async fn ping_interval_gives_up_on_a_silent_server() {
+    let (listener, addr) = common::bind().await;
+    tokio::spawn(async move {
+        let (tcp, _) = listener.accept().await.unwrap();
+        // Accepts, then never reads: pings go unanswered.
+        let _ws = ServerOptions::new().accept(tcp).await.unwrap();
+        std::future::pending::<()>().await;
+    });
+    let mut cli = command(&["connect", &format!("ws://{addr}"), "--ping-interval", "0.05"]);
+    cli.stdin(Stdio::piped()); // held open: only the heartbeat can end the run
+    let mut child = cli.spawn().unwrap();
+    let _stdin = child.stdin.take();
+    let output = within(child.wait_with_output()).await.unwrap();
+    assert!(!output.status.success());
+    let stderr = text(&output.stderr);
+    let last = stderr.lines().last().unwrap_or_default();
+    assert!(last.starts_with("uniws: ") && last.contains("heartbeat"), "{stderr}");
+}
+
 // ---- demo ----
 
 /// Sends `request` (a raw head) and returns the status, the head and the body.
@@ -395,7 +453,22 @@ async fn help_mentions_every_flag() {
             "serve",
             &["ADDR", "--mode", "echo", "broadcast", "--protocol", "--max-frame-size", "--cert", "--key"],
         ),
-        ("connect", &["URL", "--protocol", "--header", "--max-frame-size", "--ca", "--timeout"]),
+        (
+            "connect",
+            &[
+                "URL",
+                "--protocol",
+                "--header",
+                "--max-frame-size",
+                "--ca",
+                "--timeout",
+                "--proxy",
+                "--no-proxy",
+                "--ping-interval",
+                "--binary",
+                "-1",
+            ],
+        ),
         ("demo", &["ADDR", "--www", "127.0.0.1:8080"]),
     ];
     for (subcommand, flags) in subcommands {

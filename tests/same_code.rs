@@ -80,3 +80,18 @@ async fn compression_is_negotiated() {
 async fn split_halves() {
     run(|s| async move { scenarios::split_halves(&s.test).await }).await;
 }
+
+#[tokio::test]
+async fn reconnect_after_a_close() {
+    run(|s| async move { scenarios::reconnect_after_a_close(&s.test).await }).await;
+}
+
+#[tokio::test]
+async fn split_close_is_bounded() {
+    run(|s| async move { scenarios::split_close_is_bounded(&s.test).await }).await;
+}
+
+#[tokio::test]
+async fn stream_and_sink() {
+    run(|s| async move { scenarios::stream_and_sink(&s.test).await }).await;
+}

@@ -60,6 +60,34 @@ async fn split_halves() {
 }
 
 #[wasm_bindgen_test]
+async fn reconnect_after_a_close() {
+    scenarios::reconnect_after_a_close(TEST).await;
+}
+
+#[wasm_bindgen_test]
+async fn split_close_is_bounded() {
+    scenarios::split_close_is_bounded(TEST).await;
+}
+
+#[wasm_bindgen_test]
+async fn stream_and_sink() {
+    scenarios::stream_and_sink(ECHO).await;
+}
+
+/// A browser cannot send pings: its heartbeat is an idle timeout. Nothing comes from an echo
+/// server that is sent nothing, so `recv` fails after `interval + timeout`, and the socket
+/// is closed.
+#[wasm_bindgen_test]
+async fn heartbeat_is_an_idle_timeout() {
+    let beat = Duration::from_millis(100);
+    let mut ws = connect(ECHO, &ConnectOptions::new().heartbeat(beat, beat)).await.expect("connect");
+    ws.send(Message::text("one")).await.expect("send");
+    assert_eq!(ws.recv().await.expect("the echo").as_text(), Some("one"));
+    assert!(matches!(ws.recv().await, Err(Error::HeartbeatTimeout)));
+    assert!(matches!(ws.recv().await, Err(Error::Closed)));
+}
+
+#[wasm_bindgen_test]
 async fn compression_is_negotiated() {
     scenarios::compression_is_negotiated(TEST).await;
 }
@@ -110,6 +138,8 @@ async fn each_option_a_browser_cannot_honour_is_refused_by_name() {
         (ConnectOptions::new().deflate(DeflateOptions::client().level(1)), "deflate"),
         // Any configuration: the browser build has no TLS library to type it with.
         (ConnectOptions::new().tls_config(std::sync::Arc::new(())), "tls_config"),
+        (ConnectOptions::new().proxy("http://127.0.0.1:3128"), "proxy"),
+        (ConnectOptions::new().no_proxy(), "no_proxy"),
     ];
     for (options, name) in cases {
         match connect(ECHO, &options).await {

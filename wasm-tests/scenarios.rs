@@ -9,7 +9,10 @@
 
 use std::time::Duration;
 
-use uniws::{ConnectOptions, Error, Message, MessageType, connect};
+use futures_util::{SinkExt, StreamExt};
+use uniws::{
+    ConnectOptions, ConnectionState, Error, Message, MessageType, ReconnectPolicy, Reconnecting, connect,
+};
 
 /// The close the client of connection `id` sent to the test server, as `CODE REASON`
 /// (`none` if none came within the server's wait).
@@ -155,4 +158,65 @@ pub async fn compression_is_negotiated(test: &str) {
     let echo = ws.recv_all(2 << 20).await.expect("recv_all");
     assert!(echo.data() == large.as_slice(), "the bytes came back in order");
     ws.close(1000, "").await.expect("close");
+}
+
+/// The socket as a `Stream` of whole messages and a `Sink` (`StreamExt`, `SinkExt`): a
+/// message over many frames comes out whole, the stream's limit is the option's, and closing
+/// the sink ends the stream after the peer's close.
+pub async fn stream_and_sink(echo: &str) {
+    let options = ConnectOptions::new().max_frame_size(1024).max_message_size(64 << 10);
+    let mut messages = connect(echo, &options).await.expect("connect").into_messages();
+    let large = Message::binary((0..50_000u32).map(|i| i as u8).collect::<Vec<u8>>());
+    messages.send(Message::text("hello")).await.expect("send");
+    messages.send(large.clone()).await.expect("send a large message");
+    assert_eq!(messages.next().await.expect("a message").expect("hello"), Message::text("hello"));
+    assert_eq!(messages.next().await.expect("a message").expect("large"), large);
+    messages.send(Message::binary(vec![0u8; (64 << 10) + 1])).await.expect("send over the limit");
+    let error = messages.next().await.expect("an error").expect_err("over the limit");
+    assert!(matches!(error, Error::MessageTooLarge { max } if max == 64 << 10), "{error:?}");
+    assert!(messages.next().await.is_none(), "the stream ends after an error");
+
+    let mut messages = connect(echo, &ConnectOptions::new()).await.expect("connect").into_messages();
+    messages.send(Message::text("last")).await.expect("send");
+    assert_eq!(messages.next().await.expect("a message").expect("last"), Message::text("last"));
+    messages.close().await.expect("close");
+    let close = messages.next().await.expect("the close").expect("the close");
+    assert_eq!(close.message_type(), MessageType::Close);
+    assert!(messages.next().await.is_none());
+}
+
+/// Reconnection, the same on both targets: the server closes with a code and a reason, the
+/// socket keeps them, renews its URL and comes back (to an endpoint that sends at once), and
+/// after the application's close it stays closed.
+pub async fn reconnect_after_a_close(test: &str) {
+    let policy = ReconnectPolicy::new().backoff(Duration::from_millis(10), Duration::from_millis(100));
+    let next = format!("{test}/send?size=3");
+    let states = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let record = states.clone();
+    let mut ws =
+        Reconnecting::new(format!("{test}/close?code=4001&reason=first"), ConnectOptions::new(), policy)
+            .renew(move |_, url, _| *url = next.clone())
+            .on_state(move |state| {
+                if let ConnectionState::Connected { attempt } = state {
+                    record.lock().unwrap().push(*attempt);
+                }
+            });
+    ws.connect().await.expect("connect");
+    assert_eq!(ws.recv().await.expect("from the new connection"), Message::binary(b"xxx".to_vec()));
+    let drops: Vec<(u16, &str)> = ws.drops().iter().map(|d| (d.code.0, d.reason.as_str())).collect();
+    assert_eq!(drops, [(4001, "first")]);
+    assert_eq!(*states.lock().unwrap(), [0, 1]);
+    ws.close(1000, "").await.expect("close");
+    assert!(matches!(ws.recv().await, Err(Error::Closed)));
+}
+
+/// After `SendHalf::close`, the receiving half's wait for a server that never answers (it
+/// does not read) ends within the close timeout, with `Timeout`; then the socket is closed.
+pub async fn split_close_is_bounded(test: &str) {
+    let options = ConnectOptions::new().close_timeout(Duration::from_millis(300));
+    let ws = connect(&format!("{test}/stall"), &options).await.expect("connect");
+    let (mut sender, mut receiver) = ws.split();
+    sender.close(1000, "bye").await.expect("close");
+    assert!(matches!(receiver.recv().await, Err(Error::Timeout)));
+    assert!(matches!(receiver.recv().await, Err(Error::Closed)));
 }

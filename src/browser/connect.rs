@@ -15,7 +15,7 @@ const MIN_QUEUE_LIMIT: usize = 64 << 20;
 
 /// Connects to a `ws://` or `wss://` URL from the browser: the same call as natively.
 /// Options a browser cannot honour (headers, cookies, auth, TLS configuration, redirects,
-/// turning automatic pongs off) are refused with [`Error::Unsupported`] naming them.
+/// turning automatic pongs off, proxies) are refused with [`Error::Unsupported`] naming them.
 pub async fn connect(url: &str, options: &ConnectOptions) -> Result<WebSocket> {
     refuse_unsupported(options)?;
     options.check_protocols()?;
@@ -30,7 +30,7 @@ pub async fn connect(url: &str, options: &ConnectOptions) -> Result<WebSocket> {
     .map_err(|e| Error::InvalidUrl(format!("the browser refused the URL: {}", js_error(e)).into()))?;
     ws.set_binary_type(web_sys::BinaryType::Arraybuffer);
     let queue_limit = MIN_QUEUE_LIMIT.max(options.max_frame_size.saturating_mul(16));
-    let mut socket = Socket::new(ws, options.max_frame_size, queue_limit);
+    let mut socket = Socket::new(ws, options, queue_limit);
 
     let opened = poll_fn(|cx| {
         let mut events = socket.events.borrow_mut();

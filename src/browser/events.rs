@@ -25,6 +25,9 @@ pub(crate) struct Events {
     queued_bytes: usize,
     /// The queue went over its limit; the connection was closed.
     pub(crate) overflowed: bool,
+    /// Our close went out (`SendHalf::close`): the wait for the browser's close event is
+    /// bounded from then on.
+    pub(crate) close_sent: bool,
     waker: Option<Waker>,
     /// The close event, kept for a callback registered after it.
     close_event: Option<CloseEvent>,
@@ -38,7 +41,7 @@ impl Events {
         self.waker = Some(waker.clone());
     }
 
-    fn wake(&mut self) {
+    pub(crate) fn wake(&mut self) {
         if let Some(waker) = self.waker.take() {
             waker.wake();
         }

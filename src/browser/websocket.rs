@@ -15,9 +15,7 @@ use gloo_timers::future::TimeoutFuture;
 
 use super::events::{Events, Handlers, browser_close_code};
 use crate::assemble::{Assembly, Fragments, FrameSink, FrameSource};
-use crate::{
-    CloseCode, DEFAULT_CLOSE_TIMEOUT, Error, MAX_CLOSE_REASON, Message, MessageType, Result, WebSocket,
-};
+use crate::{CloseCode, ConnectOptions, Error, MAX_CLOSE_REASON, Message, MessageType, Result, WebSocket};
 
 /// A send waits while the browser holds more than this many unsent bytes.
 const HIGH_WATER_MARK: u32 = 1 << 20;
@@ -34,14 +32,29 @@ pub(crate) struct Socket {
     /// The browser's `extensions` once open: it negotiates permessage-deflate itself.
     pub(crate) extensions: Option<String>,
     pub(crate) max_frame_size: usize,
+    /// The `recv_all` limit of the `Messages` stream.
+    pub(crate) max_message_size: usize,
+    close_timeout: Duration,
+    /// The heartbeat as an idle timeout: a `recv` that hears nothing for this long fails.
+    idle_timeout: Option<Duration>,
     _handlers: Handlers,
 }
 
 impl Socket {
-    pub(crate) fn new(ws: web_sys::WebSocket, max_frame_size: usize, queue_limit: usize) -> Self {
+    pub(crate) fn new(ws: web_sys::WebSocket, options: &ConnectOptions, queue_limit: usize) -> Self {
         let events = Rc::new(RefCell::new(Events::default()));
         let handlers = Handlers::install(&ws, &events, queue_limit);
-        Self { ws, events, protocol: None, extensions: None, max_frame_size, _handlers: handlers }
+        Self {
+            ws,
+            events,
+            protocol: None,
+            extensions: None,
+            max_frame_size: options.max_frame_size,
+            max_message_size: options.max_message_size,
+            close_timeout: options.close_timeout,
+            idle_timeout: options.heartbeat.map(|h| h.interval.saturating_add(h.timeout)),
+            _handlers: handlers,
+        }
     }
 
     /// Closes after a protocol-level failure, with the browser's form of the RFC code.
@@ -115,8 +128,8 @@ impl WebSocket {
     }
 
     /// The close handshake: closes with `code` (1000 or 3000–4999 in a browser) and
-    /// `reason`, and waits (at most 5 seconds) for the browser to report the connection
-    /// closed, discarding messages that arrive meanwhile.
+    /// `reason`, and waits (at most the close timeout, 5 seconds by default) for the browser
+    /// to report the connection closed, discarding messages that arrive meanwhile.
     pub async fn close(&mut self, code: impl Into<CloseCode>, reason: &str) -> Result<()> {
         self.send.close(code, reason).await?;
         let answer = async {
@@ -129,7 +142,7 @@ impl WebSocket {
                 }
             }
         };
-        within(Some(DEFAULT_CLOSE_TIMEOUT), answer).await
+        within(Some(self.send.socket.close_timeout), answer).await
     }
 }
 
@@ -148,7 +161,12 @@ impl SendHalf {
         if self.socket.ws.ready_state() >= web_sys::WebSocket::CLOSING {
             return Ok(());
         }
-        self.socket.ws.close_with_code_and_reason(code.0, reason).map_err(js_error)
+        self.socket.ws.close_with_code_and_reason(code.0, reason).map_err(js_error)?;
+        // The receiving half waits for the close event at most the close timeout from now.
+        let mut events = self.socket.events.borrow_mut();
+        events.close_sent = true;
+        events.wake();
+        Ok(())
     }
 
     /// See [`WebSocket::protocol`].
@@ -164,6 +182,11 @@ impl SendHalf {
     /// See [`WebSocket::max_frame_size`].
     pub fn max_frame_size(&self) -> usize {
         self.socket.max_frame_size
+    }
+
+    /// See [`WebSocket::max_message_size`].
+    pub fn max_message_size(&self) -> usize {
+        self.socket.max_message_size
     }
 
     /// See [`WebSocket::set_output_timeout`].
@@ -318,7 +341,8 @@ impl FrameSource for RecvHalf {
     }
 
     async fn recv_frame(&mut self, budget: usize, whole: bool) -> Result<Message> {
-        let limit = self.input_timeout;
+        let (limit, idle) = (self.input_timeout, self.socket.idle_timeout);
+        let (events, close_timeout) = (self.socket.events.clone(), self.socket.close_timeout);
         let next = poll_fn(|cx| {
             let ready = self.next_frame(budget, whole);
             if ready.is_pending() {
@@ -326,7 +350,42 @@ impl FrameSource for RecvHalf {
             }
             ready
         });
-        within(limit, next).await
+        // The heartbeat, as a browser can have it: silence past the idle timeout fails the
+        // connection as a native heartbeat does (`next` itself never times out).
+        let watched = async {
+            match within(idle, next).await {
+                Err(Error::Timeout) => Err(Error::HeartbeatTimeout),
+                heard => heard,
+            }
+        };
+        // After our close, the wait for the browser's close event ends within the close
+        // timeout, as natively.
+        let closing = async {
+            poll_fn(|cx| {
+                let mut events = events.borrow_mut();
+                if events.close_sent {
+                    return Poll::Ready(());
+                }
+                events.wait(cx.waker());
+                Poll::Pending
+            })
+            .await;
+            TimeoutFuture::new(close_timeout.as_millis().min(u32::MAX as u128) as u32).await;
+            Err(Error::Timeout)
+        };
+        let bounded = async {
+            match select(std::pin::pin!(watched), std::pin::pin!(closing)).await {
+                Either::Left((result, _)) => result,
+                Either::Right((timed_out, _)) => timed_out,
+            }
+        };
+        let result = within(limit, bounded).await;
+        match &result {
+            Err(error @ Error::HeartbeatTimeout) => self.fail(error).await,
+            Err(Error::Timeout) if self.socket.events.borrow().close_sent => self.done = true,
+            _ => {}
+        }
+        result
     }
 
     fn assembly(&mut self) -> &mut Assembly {

@@ -1,5 +1,5 @@
 //! The client: `connect(url, options)` for `ws://` and `wss://` — one deadline over name
-//! lookup, TCP, TLS and the handshake; redirects within a hop limit; the 101 answer checked.
+//! lookup, TCP, the proxy, TLS and the handshake; redirects within a hop limit; the 101 answer checked.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -8,6 +8,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use url::{Host, Url};
 
+use super::proxy;
 use super::tls::{default_client_config, tls_error};
 use super::transport::BoxedTransport;
 use super::websocket::SocketConfig;
@@ -64,7 +65,10 @@ async fn connect_following_redirects(url: &str, options: &ConnectOptions) -> Res
             let config = SocketConfig {
                 role: Role::Client,
                 max_frame_size: options.max_frame_size,
+                max_message_size: options.max_message_size,
                 auto_pong: options.auto_pong,
+                heartbeat: options.heartbeat,
+                close_timeout: options.close_timeout,
                 protocol,
                 request_target: None,
                 extensions: deflate.is_some().then(|| extensions.join(", ")),
@@ -114,26 +118,41 @@ fn check_options(options: &ConnectOptions) -> Result<()> {
     options.check_protocols()
 }
 
-/// TCP to the URL's host, with TLS on top for `wss`.
+/// The stream to the URL's host (through a proxy if one applies), with TLS on top for `wss`.
 async fn open(url: &Url, options: &ConnectOptions) -> Result<BoxedTransport> {
-    let port = url.port_or_known_default().expect("ws and wss have default ports");
-    let tcp = match url.host().expect("checked in websocket_url") {
+    let stream = proxy::open_stream(url, options).await?;
+    if url.scheme() != "wss" {
+        return Ok(stream);
+    }
+    tls_over(stream, &url.host().expect("checked in websocket_url"), options).await
+}
+
+/// TCP to `host` and `port`, without Nagle's delay (frames are written whole).
+pub(crate) async fn tcp_to(host: &Host<&str>, port: u16) -> Result<TcpStream> {
+    let tcp = match *host {
         Host::Domain(name) => TcpStream::connect((name, port)).await?,
         Host::Ipv4(ip) => TcpStream::connect((ip, port)).await?,
         Host::Ipv6(ip) => TcpStream::connect((ip, port)).await?,
     };
     tcp.set_nodelay(true)?;
-    if url.scheme() != "wss" {
-        return Ok(Box::new(tcp));
-    }
-    let name = match url.host().expect("checked") {
+    Ok(tcp)
+}
+
+/// TLS over `stream` to `host` (the server, or an `https://` proxy), with the options' TLS
+/// configuration.
+pub(crate) async fn tls_over(
+    stream: BoxedTransport,
+    host: &Host<&str>,
+    options: &ConnectOptions,
+) -> Result<BoxedTransport> {
+    let name = match *host {
         Host::Domain(name) => rustls::pki_types::ServerName::try_from(name.to_owned())
             .map_err(|e| Error::InvalidUrl(format!("host is not a valid TLS name: {e}").into()))?,
         Host::Ipv4(ip) => rustls::pki_types::ServerName::IpAddress(std::net::IpAddr::V4(ip).into()),
         Host::Ipv6(ip) => rustls::pki_types::ServerName::IpAddress(std::net::IpAddr::V6(ip).into()),
     };
     let config = options.tls_config.clone().unwrap_or_else(default_client_config);
-    let tls = tokio_rustls::TlsConnector::from(config).connect(name, tcp).await.map_err(tls_error)?;
+    let tls = tokio_rustls::TlsConnector::from(config).connect(name, stream).await.map_err(tls_error)?;
     Ok(Box::new(tls))
 }
 
@@ -216,7 +235,7 @@ fn request_headers(url: &Url, options: &ConnectOptions, credentials: bool) -> Ve
     headers
 }
 
-fn percent_decode(text: &str) -> String {
+pub(crate) fn percent_decode(text: &str) -> String {
     url::form_urlencoded::parse(format!("x={}", text.replace('+', "%2B")).as_bytes())
         .next()
         .map(|(_, v)| v.into_owned())

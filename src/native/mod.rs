@@ -1,7 +1,8 @@
 //! The native backend: the WebSocket protocol over tokio streams, with our own codec
-//! (`crate::proto`), handshake, client, server and TLS through rustls.
+//! (`crate::proto`), handshake, client (through proxies), server and TLS through rustls.
 
 mod client;
+mod proxy;
 mod reader;
 mod server;
 mod tls;

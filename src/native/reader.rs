@@ -4,6 +4,7 @@
 
 use std::cell::RefCell;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
@@ -48,13 +49,33 @@ pub(crate) struct Reader {
     /// survive a cancelled `recv`, so nothing is lost to a timeout.
     ready: Option<Message>,
     close_answer: Option<Message>,
+    /// The error failing the connection, returned once its close frame went out: a `recv`
+    /// cancelled while failing the connection leaves it for the next one.
+    failing: Option<Error>,
     /// Nothing more will be read: the close handshake ended or the connection failed.
     done: bool,
+    /// Set on every read that brought bytes, for the heartbeat to see the peer is alive.
+    heard: std::sync::Arc<AtomicBool>,
 }
 
 impl Reader {
-    pub(crate) fn new(io: TransportReader, buf: BytesMut, decoder: Decoder) -> Self {
-        Self { io, buf, in_block: false, decoder, ready: None, close_answer: None, done: false }
+    pub(crate) fn new(
+        io: TransportReader,
+        buf: BytesMut,
+        decoder: Decoder,
+        heard: std::sync::Arc<AtomicBool>,
+    ) -> Self {
+        Self {
+            io,
+            buf,
+            in_block: false,
+            decoder,
+            ready: None,
+            close_answer: None,
+            failing: None,
+            done: false,
+            heard,
+        }
     }
 
     pub(crate) fn max_frame_size(&self) -> usize {
@@ -64,6 +85,13 @@ impl Reader {
     /// Reads nothing more: the connection is being failed.
     pub(crate) fn stop(&mut self) {
         self.done = true;
+    }
+
+    /// Fails the connection with `error`, which the next `recv` returns once the close frame
+    /// went out (or its time ran out).
+    pub(crate) fn abort(&mut self, error: Error) {
+        self.done = true;
+        self.failing = Some(error);
     }
 
     /// The next frame; with `whole`, a fragmented data message put together in place (see
@@ -78,8 +106,12 @@ impl Reader {
         fail_limit: Duration,
     ) -> Result<Message> {
         loop {
-            if let Some(close) = &self.close_answer {
+            if let Some(error) = &self.failing {
                 // The rare paths are boxed so the future of every `recv` stays small.
+                Box::pin(outbox.fail(error, fail_limit)).await;
+                return Err(self.failing.take().expect("checked above"));
+            }
+            if let Some(close) = &self.close_answer {
                 let answered = Box::pin(outbox.answer_close(close)).await;
                 self.close_answer = None;
                 match answered {
@@ -129,6 +161,7 @@ impl Reader {
                     } else {
                         read.await?
                     };
+                    self.heard.store(true, Ordering::Relaxed);
                     if read == 0 {
                         self.done = true;
                         return Err(std::io::Error::new(
@@ -138,11 +171,7 @@ impl Reader {
                         .into());
                     }
                 }
-                Err(error) => {
-                    self.done = true;
-                    Box::pin(outbox.fail(&error, fail_limit)).await;
-                    return Err(error);
-                }
+                Err(error) => self.abort(error),
             }
         }
     }

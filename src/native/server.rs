@@ -13,11 +13,11 @@ use tokio::net::TcpListener;
 use super::tls::tls_error;
 use super::transport::{BoxedTransport, Transport};
 use super::websocket::SocketConfig;
-use crate::options::DEFAULT_MAX_FRAME_SIZE;
+use crate::options::{DEFAULT_MAX_FRAME_SIZE, DEFAULT_MAX_MESSAGE_SIZE};
 use crate::proto::Role;
 use crate::proto::deflate::accept_offer;
 use crate::proto::handshake::{Rejection, UpgradeRequest, accept_response, parse_request, protocol_refused};
-use crate::{DeflateOptions, Error, Result, WebSocket};
+use crate::{DEFAULT_CLOSE_TIMEOUT, DeflateOptions, Error, Heartbeat, Result, WebSocket};
 
 type SelectProtocol = dyn Fn(&[String]) -> Option<String> + Send + Sync;
 
@@ -35,9 +35,11 @@ type SelectProtocol = dyn Fn(&[String]) -> Option<String> + Send + Sync;
 pub struct ServerOptions {
     select_protocol: Option<Arc<SelectProtocol>>,
     max_frame_size: usize,
+    max_message_size: usize,
     handshake_timeout: Duration,
     max_head_size: usize,
     auto_pong: bool,
+    heartbeat: Option<Heartbeat>,
     deflate: DeflateOptions,
 }
 
@@ -46,9 +48,11 @@ impl Default for ServerOptions {
         Self {
             select_protocol: None,
             max_frame_size: DEFAULT_MAX_FRAME_SIZE,
+            max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
             handshake_timeout: Duration::from_secs(10),
             max_head_size: 8 * 1024,
             auto_pong: true,
+            heartbeat: None,
             deflate: DeflateOptions::server(),
         }
     }
@@ -78,6 +82,13 @@ impl ServerOptions {
         self
     }
 
+    /// The largest whole message a [`Messages`](crate::Messages) stream receives (default
+    /// 64 MiB).
+    pub fn max_message_size(mut self, size: usize) -> Self {
+        self.max_message_size = size;
+        self
+    }
+
     /// The configured frame limit.
     pub fn get_max_frame_size(&self) -> usize {
         self.max_frame_size
@@ -98,6 +109,14 @@ impl ServerOptions {
     /// Whether pings are answered automatically (default true).
     pub fn auto_pong(mut self, on: bool) -> Self {
         self.auto_pong = on;
+        self
+    }
+
+    /// A ping after `interval` of silence, and
+    /// [`Error::HeartbeatTimeout`](crate::Error::HeartbeatTimeout) when nothing arrives within
+    /// `timeout` after it (see [`Heartbeat`]; off by default).
+    pub fn heartbeat(mut self, interval: Duration, timeout: Duration) -> Self {
+        self.heartbeat = Some(Heartbeat { interval, timeout });
         self
     }
 
@@ -140,7 +159,10 @@ impl ServerOptions {
         let config = SocketConfig {
             role: Role::Server,
             max_frame_size: self.max_frame_size,
+            max_message_size: self.max_message_size,
             auto_pong: self.auto_pong,
+            heartbeat: self.heartbeat,
+            close_timeout: DEFAULT_CLOSE_TIMEOUT,
             protocol,
             request_target: Some(request.target),
             extensions,

@@ -1,12 +1,18 @@
 //! The native `WebSocket` and its two halves: the public operations, timeouts, the close
 //! handshake and the state both halves share (the writer, the negotiated subprotocol and
-//! extensions, and the stream's addresses).
+//! extensions, and the stream's addresses), and what watches a waiting `recv`: the deadline
+//! of a close sent by the other half, and the heartbeat.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::task::Poll;
 use std::time::Duration;
 
 use bytes::BytesMut;
+use futures_util::task::AtomicWaker;
+use tokio::time::{Instant, Sleep};
 
 use super::reader::Reader;
 use super::transport::{BoxedTransport, Transport};
@@ -15,7 +21,8 @@ use crate::assemble::{Assembly, FrameSink, FrameSource};
 use crate::proto::deflate::{DeflateParams, Deflater, Inflater};
 use crate::proto::{Decoder, Encoder, Role};
 use crate::{
-    CloseCode, DEFAULT_CLOSE_TIMEOUT, DeflateOptions, Error, Message, MessageType, Result, WebSocket,
+    CloseCode, DEFAULT_CLOSE_TIMEOUT, DEFAULT_MAX_MESSAGE_SIZE, DeflateOptions, Error, Heartbeat, Message,
+    MessageType, Result, WebSocket,
 };
 
 /// What both halves share.
@@ -27,8 +34,15 @@ struct Shared {
     local_addr: Option<SocketAddr>,
     peer_addr: Option<SocketAddr>,
     max_frame_size: usize,
+    max_message_size: usize,
     auto_pong: bool,
     close_timeout: Duration,
+    /// When the receiving half stops waiting for the peer's close: set by `SendHalf::close`.
+    close_deadline: OnceLock<Instant>,
+    /// The receiving half waiting in `recv`, woken when `close_deadline` is set.
+    recv_waker: AtomicWaker,
+    /// Bytes arrived since the heartbeat last looked.
+    heard: Arc<AtomicBool>,
 }
 
 /// How a connection is set up once its handshake is done.
@@ -36,7 +50,11 @@ struct Shared {
 pub(crate) struct SocketConfig {
     pub(crate) role: Role,
     pub(crate) max_frame_size: usize,
+    /// The `recv_all` limit of the `Messages` stream.
+    pub(crate) max_message_size: usize,
     pub(crate) auto_pong: bool,
+    pub(crate) heartbeat: Option<Heartbeat>,
+    pub(crate) close_timeout: Duration,
     pub(crate) protocol: Option<String>,
     /// The path and query the client asked for, on a server.
     pub(crate) request_target: Option<String>,
@@ -58,6 +76,18 @@ pub struct RecvHalf {
     reader: Reader,
     assembly: Assembly,
     input_timeout: Option<Duration>,
+    watch: Watch,
+}
+
+/// The timers of a waiting `recv`, kept across calls.
+struct Watch {
+    heartbeat: Option<Heartbeat>,
+    /// When the heartbeat next looks; armed by the first `recv`.
+    beat: Option<Pin<Box<Sleep>>>,
+    /// The heartbeat's ping is out and unanswered.
+    pinged: bool,
+    /// The end of the wait for the peer's close, once `SendHalf::close` set it.
+    close: Option<Pin<Box<Sleep>>>,
 }
 
 /// `work`, failing with `Timeout` after `limit`. The timer lives on the heap: tokio's is
@@ -73,7 +103,10 @@ impl WebSocket {
         let config = SocketConfig {
             role,
             max_frame_size,
+            max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
             auto_pong: true,
+            heartbeat: None,
+            close_timeout: DEFAULT_CLOSE_TIMEOUT,
             protocol: None,
             request_target: None,
             extensions: None,
@@ -94,6 +127,7 @@ impl WebSocket {
             let (reset, bits) = params.receiving(config.role);
             decoder = decoder.with_inflater(Inflater::new(bits, reset));
         }
+        let heard = Arc::new(AtomicBool::new(false));
         let shared = Arc::new(Shared {
             outbox: Outbox::new(Writer::new(write, encoder)),
             protocol: config.protocol,
@@ -102,16 +136,21 @@ impl WebSocket {
             local_addr,
             peer_addr,
             max_frame_size: config.max_frame_size,
+            max_message_size: config.max_message_size,
             auto_pong: config.auto_pong,
-            close_timeout: DEFAULT_CLOSE_TIMEOUT,
+            close_timeout: config.close_timeout,
+            close_deadline: OnceLock::new(),
+            recv_waker: AtomicWaker::new(),
+            heard: heard.clone(),
         });
         Self {
             send: SendHalf { shared: shared.clone(), output_timeout: None },
             recv: RecvHalf {
                 shared,
-                reader: Reader::new(read, buffered, decoder),
+                reader: Reader::new(read, buffered, decoder, heard),
                 assembly: Assembly::default(),
                 input_timeout: None,
+                watch: Watch { heartbeat: config.heartbeat, beat: None, pinged: false, close: None },
             },
         }
     }
@@ -133,8 +172,8 @@ impl WebSocket {
     }
 
     /// The close handshake: sends a close frame with `code` and `reason`, waits (at most
-    /// 5 seconds) for the peer's, discarding data that arrives meanwhile, and shuts the
-    /// stream down. Closing a closed socket does nothing.
+    /// the close timeout, 5 seconds by default) for the peer's, discarding data that arrives
+    /// meanwhile, and shuts the stream down. Closing a closed socket does nothing.
     pub async fn close(&mut self, code: impl Into<CloseCode>, reason: &str) -> Result<()> {
         match self.send.send(Message::close(code, reason)).await {
             Ok(()) | Err(Error::Closed) => {}
@@ -161,9 +200,14 @@ impl WebSocket {
 
 impl SendHalf {
     /// Sends a close frame; the receiving half sees the peer's answer, which ends the
-    /// handshake.
+    /// handshake. The receiving half waits for it at most the close timeout (5 seconds by
+    /// default), as [`WebSocket::close`] does: then its `recv` fails with
+    /// [`Error::Timeout`](crate::Error::Timeout) and the connection is shut down.
     pub async fn close(&mut self, code: impl Into<CloseCode>, reason: &str) -> Result<()> {
-        self.send(Message::close(code, reason)).await
+        self.send(Message::close(code, reason)).await?;
+        let _ = self.shared.close_deadline.set(Instant::now() + self.shared.close_timeout);
+        self.shared.recv_waker.wake();
+        Ok(())
     }
 
     /// See [`WebSocket::protocol`].
@@ -179,6 +223,11 @@ impl SendHalf {
     /// See [`WebSocket::max_frame_size`].
     pub fn max_frame_size(&self) -> usize {
         self.shared.max_frame_size
+    }
+
+    /// See [`WebSocket::max_message_size`].
+    pub fn max_message_size(&self) -> usize {
+        self.shared.max_message_size
     }
 
     /// See [`WebSocket::set_output_timeout`].
@@ -226,7 +275,21 @@ impl FrameSource for RecvHalf {
 
     async fn recv_frame(&mut self, budget: usize, whole: bool) -> Result<Message> {
         let shared = &*self.shared;
-        let work = self.reader.recv(budget, whole, &shared.outbox, shared.auto_pong, shared.close_timeout);
+        let (reader, watch) = (&mut self.reader, &mut self.watch);
+        let work = async {
+            let frame = reader.recv(budget, whole, &shared.outbox, shared.auto_pong, shared.close_timeout);
+            match watch.watch(shared, frame).await {
+                Ok(result) => result,
+                Err(alarm) => {
+                    // The reader fails the connection and returns the alarm (cancel-safe).
+                    reader.abort(alarm);
+                    let failed =
+                        reader.recv(budget, whole, &shared.outbox, shared.auto_pong, shared.close_timeout);
+                    // Rare, so on the heap: every `recv` future stays small.
+                    Box::pin(failed).await
+                }
+            }
+        };
         match self.input_timeout {
             None => work.await,
             Some(limit) => timed(limit, work).await,
@@ -235,5 +298,47 @@ impl FrameSource for RecvHalf {
 
     fn assembly(&mut self) -> &mut Assembly {
         &mut self.assembly
+    }
+}
+
+impl Watch {
+    /// Runs `frame` (a cancel-safe read) until it ends, or until an alarm: the peer's close
+    /// did not come within the close timeout after ours (`Timeout`), or the heartbeat heard
+    /// nothing (`HeartbeatTimeout`). The timers are looked at only while the read waits.
+    async fn watch(
+        &mut self,
+        shared: &Shared,
+        frame: impl Future<Output = Result<Message>>,
+    ) -> Result<Result<Message>, Error> {
+        let mut frame = std::pin::pin!(frame);
+        std::future::poll_fn(|cx| {
+            if let Poll::Ready(result) = frame.as_mut().poll(cx) {
+                return Poll::Ready(Ok(result));
+            }
+            // Registered before looking at the deadline: a close sent in between wakes us.
+            shared.recv_waker.register(cx.waker());
+            if let Some(deadline) = shared.close_deadline.get() {
+                let close = self.close.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(*deadline)));
+                if close.as_mut().poll(cx).is_ready() {
+                    return Poll::Ready(Err(Error::Timeout));
+                }
+            }
+            let Some(heartbeat) = self.heartbeat else { return Poll::Pending };
+            let beat = self.beat.get_or_insert_with(|| Box::pin(tokio::time::sleep(heartbeat.interval)));
+            if shared.heard.swap(false, Ordering::Relaxed) {
+                self.pinged = false;
+                beat.as_mut().reset(Instant::now() + heartbeat.interval);
+            }
+            while beat.as_mut().poll(cx).is_ready() {
+                if self.pinged {
+                    return Poll::Ready(Err(Error::HeartbeatTimeout));
+                }
+                shared.outbox.ping();
+                self.pinged = true;
+                beat.as_mut().reset(Instant::now() + heartbeat.timeout);
+            }
+            Poll::Pending
+        })
+        .await
     }
 }

@@ -30,6 +30,8 @@ pub(crate) struct Outbox {
     /// the `pong` lock, so a pong set aside is never forgotten by a sender clearing the flag;
     /// read without it, so the common case (nothing waits) takes no lock.
     waiting: AtomicBool,
+    /// A heartbeat ping is due. Set under the `pong` lock, like `waiting`.
+    ping_due: AtomicBool,
 }
 
 impl Outbox {
@@ -38,6 +40,7 @@ impl Outbox {
             writer: Mutex::new(writer),
             pong: std::sync::Mutex::default(),
             waiting: AtomicBool::new(false),
+            ping_due: AtomicBool::new(false),
         }
     }
 
@@ -71,6 +74,19 @@ impl Outbox {
         }
     }
 
+    /// Sends a heartbeat ping without ever waiting, as [`answer_ping`](Self::answer_ping)
+    /// sends a pong: now if it can, else with the next send or when the transport is writable.
+    pub(crate) fn ping(&self) {
+        {
+            let _slot = self.pong();
+            self.ping_due.store(true, Ordering::Release);
+            self.waiting.store(true, Ordering::Release);
+        }
+        if let Some(mut writer) = self.writer.try_lock() {
+            let _ = poll_once(self.write_backlog(&mut writer));
+        }
+    }
+
     /// Whether something waits to be written (see [`flush_backlog`](Self::flush_backlog)).
     pub(crate) fn has_backlog(&self) -> bool {
         self.waiting.load(Ordering::Acquire)
@@ -85,16 +101,17 @@ impl Outbox {
     async fn write_backlog(&self, writer: &mut Writer) -> Result<()> {
         writer.flush().await?;
         let pong = self.pong().take();
-        if let Some(pong) = pong {
-            match writer.enqueue(&pong) {
-                // After our close, no pong may follow; it is no loss.
+        let ping = self.ping_due.swap(false, Ordering::AcqRel).then(|| Message::ping(Vec::new()));
+        for control in pong.into_iter().chain(ping) {
+            match writer.enqueue(&control) {
+                // After our close, no ping or pong may follow; it is no loss.
                 Ok(()) | Err(Error::Closed) => {}
                 Err(e) => return Err(e),
             }
             writer.flush().await?;
         }
         let pong = self.pong();
-        if pong.is_none() {
+        if pong.is_none() && !self.ping_due.load(Ordering::Acquire) {
             self.waiting.store(false, Ordering::Release);
         }
         Ok(())

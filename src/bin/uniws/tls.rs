@@ -1,5 +1,6 @@
 //! TLS settings from PEM files: the server's certificate chain and key (`serve --cert
-//! --key`) and a client's extra trusted CA (`connect --ca`), both with rustls' ring provider.
+//! --key`) and a client's extra trusted CA (`connect --ca`), both with rustls' ring provider;
+//! and a plain hint for the commonest mistake with them.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -51,4 +52,21 @@ pub fn client_config(ca: &Path) -> Result<Arc<ClientConfig>, Failure> {
         .with_root_certificates(roots)
         .with_no_client_auth();
     Ok(Arc::new(config))
+}
+
+/// A failure to connect to `url`, with a hint when the server presents a CA certificate as
+/// its own: `openssl req -x509` makes those by default, and rustls refuses them.
+pub fn explain(url: &str, error: uniws::Error) -> Failure {
+    let ca_as_server = matches!(&error, uniws::Error::Tls(inner)
+        if matches!(inner.downcast_ref::<rustls::Error>(),
+            Some(rustls::Error::InvalidCertificate(rustls::CertificateError::Other(other)))
+                if other.to_string().contains("CaUsedAsEndEntity")));
+    if ca_as_server {
+        return Failure::new(format!(
+            "cannot connect to {url}: {error} (hint: the server's certificate is a CA certificate, as \
+             'openssl req -x509' makes by default; give the server a certificate signed by that CA, \
+             without 'CA:TRUE', and pass the CA with --ca)"
+        ));
+    }
+    Failure::new(format!("cannot connect to {url}: {error}"))
 }

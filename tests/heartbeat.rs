@@ -1,0 +1,103 @@
+//! The heartbeat in both roles, on real sockets on 127.0.0.1: pings after silence keep a
+//! live connection open, and a peer that stops answering fails the connection with
+//! `Error::HeartbeatTimeout` and close code 1011 on the wire. Short intervals; the only
+//! deadlines are hang guards.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{bind, within};
+use uniws::{CloseCode, ConnectOptions, Error, MessageType, ServerOptions, WebSocket, connect};
+
+const BEAT: Duration = Duration::from_millis(50);
+
+/// Accepts one connection with `options` and hands the socket over.
+async fn accept_one(options: ServerOptions) -> (String, tokio::sync::oneshot::Receiver<WebSocket>) {
+    let (listener, addr) = bind().await;
+    let (give, take) = tokio::sync::oneshot::channel();
+    tokio::spawn(async move {
+        let (tcp, _) = listener.accept().await.unwrap();
+        let _ = give.send(options.accept(tcp).await.unwrap());
+    });
+    (format!("ws://{addr}"), take)
+}
+
+/// Reads until the connection ends: how many pings arrived, and how it ended.
+async fn read_to_end(ws: &mut WebSocket) -> (usize, Result<uniws::Message, Error>) {
+    let mut pings = 0;
+    loop {
+        match ws.recv().await {
+            Ok(m) if m.message_type() == MessageType::Ping => pings += 1,
+            Ok(m) if m.message_type() == MessageType::Close => return (pings, Ok(m)),
+            Ok(_) => {}
+            Err(e) => return (pings, Err(e)),
+        }
+    }
+}
+
+#[tokio::test]
+async fn client_heartbeat_lives_while_answered_and_fails_when_not() {
+    let (url, server) = accept_one(ServerOptions::new()).await;
+    let mut client = within(connect(&url, &ConnectOptions::new().heartbeat(BEAT, BEAT))).await.unwrap();
+    let mut server = within(server).await.unwrap();
+
+    // The server reads (and so answers) five pings, then stops reading: the client's wait
+    // sees the five pongs, then nothing, and fails with HeartbeatTimeout.
+    let reading = tokio::spawn(async move {
+        for _ in 0..5 {
+            assert_eq!(server.recv().await.unwrap().message_type(), MessageType::Ping);
+        }
+        server
+    });
+    let mut pongs = 0;
+    let error = loop {
+        match within(client.recv()).await {
+            Ok(m) if m.message_type() == MessageType::Pong => pongs += 1,
+            Ok(m) => panic!("unexpected {m:?}"),
+            Err(e) => break e,
+        }
+    };
+    assert!(matches!(error, Error::HeartbeatTimeout), "{error:?}");
+    assert_eq!(pongs, 5, "every ping answered kept the connection open");
+    assert!(matches!(client.recv().await, Err(Error::Closed)));
+    let mut server = within(reading).await.unwrap();
+    let (_, end) = within(read_to_end(&mut server)).await;
+    assert_eq!(end.unwrap().close_code(), Some(CloseCode::INTERNAL_ERROR));
+}
+
+#[tokio::test]
+async fn server_heartbeat_fails_a_client_that_stops_answering() {
+    let (url, server) = accept_one(ServerOptions::new().heartbeat(BEAT, BEAT)).await;
+    let mut client = within(connect(&url, &ConnectOptions::new())).await.unwrap();
+    let mut server = within(server).await.unwrap();
+    // The client does not read, so it answers no ping.
+    assert!(matches!(within(server.recv()).await, Err(Error::HeartbeatTimeout)));
+    let (pings, end) = within(read_to_end(&mut client)).await;
+    assert_eq!(pings, 1, "one ping, then the timeout");
+    assert_eq!(end.unwrap().close_code(), Some(CloseCode::INTERNAL_ERROR));
+}
+
+#[tokio::test]
+async fn data_counts_as_life() {
+    // Longer than the beat elsewhere: only a stall of the test machine longer than this
+    // between two sends could fail it.
+    const PATIENT: Duration = Duration::from_millis(500);
+    let (url, server) = accept_one(ServerOptions::new().heartbeat(PATIENT, PATIENT)).await;
+    let mut client = within(connect(&url, &ConnectOptions::new().auto_pong(false))).await.unwrap();
+    let mut server = within(server).await.unwrap();
+    // The client never answers pings, but sends data more often than the beat (and over
+    // twice its length in all): the server's heartbeat hears it and never gives up.
+    let talking = tokio::spawn(async move {
+        for _ in 0..20 {
+            client.send(uniws::Message::text("alive")).await.unwrap();
+            tokio::time::sleep(PATIENT / 10).await;
+        }
+        client
+    });
+    for _ in 0..20 {
+        assert_eq!(within(server.recv()).await.unwrap().as_text(), Some("alive"));
+    }
+    let _client = within(talking).await.unwrap();
+    assert!(matches!(within(server.recv()).await, Err(Error::HeartbeatTimeout)));
+}
