@@ -47,7 +47,22 @@ pub use websocket::WebSocket;
 #[cfg(target_arch = "wasm32")]
 pub use browser::{RecvHalf, SendHalf, connect};
 #[cfg(not(target_arch = "wasm32"))]
-pub use native::{RecvHalf, RequestHandler, SendHalf, ServerOptions, Transport, connect, request_handler};
+pub use native::{
+    AcceptAll, OriginAllowList, RecvHalf, Refusal, Request, RequestHandler, SendHalf, ServerOptions,
+    Transport, connect, request_handler,
+};
+
+/// The upgrade inside a hyper 1 server (feature `hyper`).
+#[cfg(all(feature = "hyper", not(target_arch = "wasm32")))]
+pub mod hyper {
+    pub use crate::native::hyper_upgrade::{Body, PendingWebSocket, upgrade};
+}
+
+/// An axum 0.8 extractor for WebSocket upgrades (feature `axum`).
+#[cfg(all(feature = "axum", not(target_arch = "wasm32")))]
+pub mod axum {
+    pub use crate::native::axum_upgrade::WebSocketUpgrade;
+}
 
 /// The README's examples are compiled and run as doc tests.
 #[cfg(doctest)]

@@ -1,7 +1,7 @@
 //! The server: the reference's `request_handler(continue, select_protocol, max_frame_size)`,
-//! `accept` on any stream, and `serve` loops for a TCP listener with or without TLS. The
-//! upgrade request is read within a size cap and a deadline, so a slow or hostile client
-//! cannot hold resources.
+//! `accept` on any stream (with a request check before the 101 if wanted), and `serve` loops
+//! for a TCP listener with or without TLS. The upgrade request is read within a size cap and
+//! a deadline, so a slow or hostile client cannot hold resources.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,16 +10,44 @@ use bytes::BytesMut;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
+use super::check::{Refusal, Request};
 use super::tls::tls_error;
 use super::transport::{BoxedTransport, Transport};
 use super::websocket::SocketConfig;
 use crate::options::DEFAULT_MAX_FRAME_SIZE;
 use crate::proto::Role;
-use crate::proto::deflate::accept_offer;
+use crate::proto::deflate::{DeflateParams, accept_offer};
 use crate::proto::handshake::{Rejection, UpgradeRequest, accept_response, parse_request, protocol_refused};
 use crate::{DeflateOptions, Error, Result, WebSocket};
 
 type SelectProtocol = dyn Fn(&[String]) -> Option<String> + Send + Sync;
+
+/// The request check of a handler without one: every request that passes the protocol's
+/// checks is accepted.
+pub type AcceptAll = fn(&Request<'_>) -> std::result::Result<(), Refusal>;
+
+fn accept_all(_: &Request<'_>) -> std::result::Result<(), Refusal> {
+    Ok(())
+}
+
+/// What the server agreed to for one upgrade: the subprotocol and the permessage-deflate
+/// parameters with their answer.
+pub(crate) struct Negotiated {
+    protocol: Option<String>,
+    deflate: Option<(DeflateParams, String)>,
+}
+
+impl Negotiated {
+    fn extensions(&self) -> Option<&str> {
+        self.deflate.as_ref().map(|(_, answer)| answer.as_str())
+    }
+
+    /// The 101's headers.
+    #[cfg(feature = "hyper")]
+    pub(crate) fn headers(&self, request: &UpgradeRequest) -> Vec<(&'static str, String)> {
+        crate::proto::handshake::accept_headers(request, self.protocol.as_deref(), self.extensions())
+    }
+}
 
 /// How the server accepts connections.
 ///
@@ -112,41 +140,91 @@ impl ServerOptions {
     /// Reads and answers the upgrade request on `stream`. A bad request gets its status
     /// (400, 405, 426, 431) and `Error::Handshake`; a client too slow gets `Error::Timeout`.
     pub async fn accept<T: Transport>(&self, stream: T) -> Result<WebSocket> {
-        let work = self.upgrade(Box::new(stream));
+        self.accept_with(stream, accept_all).await.map(|(ws, ())| ws)
+    }
+
+    /// Like [`accept`](Self::accept), with `check` run on the request before the 101: it
+    /// sees the method, target, headers and peer address, and either refuses (its
+    /// [`Refusal`] is sent and `accept_with` returns `Error::Handshake` with that status) or
+    /// accepts with a value handed back beside the socket (the authenticated user, say).
+    ///
+    /// ```no_run
+    /// # async fn demo(tcp: tokio::net::TcpStream) -> uniws::Result<()> {
+    /// use uniws::{Refusal, ServerOptions};
+    /// let (ws, user) = ServerOptions::new()
+    ///     .accept_with(tcp, |request| match request.header("authorization") {
+    ///         Some("Bearer s3cret") => Ok("alice"),
+    ///         _ => Err(Refusal::unauthorized("Bearer")),
+    ///     })
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn accept_with<T: Transport, S>(
+        &self,
+        stream: T,
+        check: impl FnOnce(&Request<'_>) -> std::result::Result<S, Refusal>,
+    ) -> Result<(WebSocket, S)> {
+        let work = self.upgrade(Box::new(stream), check);
         tokio::time::timeout(self.handshake_timeout, work).await.unwrap_or(Err(Error::Timeout))
     }
 
-    async fn upgrade(&self, mut stream: BoxedTransport) -> Result<WebSocket> {
+    async fn upgrade<S>(
+        &self,
+        mut stream: BoxedTransport,
+        check: impl FnOnce(&Request<'_>) -> std::result::Result<S, Refusal>,
+    ) -> Result<(WebSocket, S)> {
         let mut buf = BytesMut::with_capacity(1024);
         let request = loop {
             match parse_request(&buf, self.max_head_size) {
                 Ok(Some(request)) => break request,
                 Ok(None) => {}
-                Err(rejection) => return Err(reject(stream, rejection).await),
+                Err(rejection) => return Err(refuse(stream, rejection.into()).await),
             }
             if stream.read_buf(&mut buf).await? == 0 {
                 return Err(Error::handshake(None, "the client closed the connection during the handshake"));
             }
         };
-        let protocol = match self.choose_protocol(&request) {
-            Ok(protocol) => protocol,
-            Err(rejection) => return Err(reject(stream, rejection).await),
+        let state = match check(&Request::new(&request, stream.peer_addr())) {
+            Ok(state) => state,
+            Err(refusal) => return Err(refuse(stream, refusal).await),
         };
-        let deflate = accept_offer(request.headers.get_all("sec-websocket-extensions"), &self.deflate);
-        let extensions = deflate.as_ref().map(|(_, answer)| answer.clone());
-        stream.write_all(&accept_response(&request, protocol.as_deref(), extensions.as_deref())).await?;
+        let negotiated = match self.negotiate(&request) {
+            Ok(negotiated) => negotiated,
+            Err(rejection) => return Err(refuse(stream, rejection.into()).await),
+        };
+        let answer = accept_response(&request, negotiated.protocol.as_deref(), negotiated.extensions());
+        stream.write_all(&answer).await?;
         stream.flush().await?;
         let _ = buf.split_to(request.head_len);
+        Ok((self.socket(stream, buf, request, negotiated), state))
+    }
+
+    /// Chooses the subprotocol and answers the permessage-deflate offers of a valid request.
+    pub(crate) fn negotiate(&self, request: &UpgradeRequest) -> std::result::Result<Negotiated, Rejection> {
+        let protocol = self.choose_protocol(request)?;
+        let deflate = accept_offer(request.headers.get_all("sec-websocket-extensions"), &self.deflate);
+        Ok(Negotiated { protocol, deflate })
+    }
+
+    /// The server's socket on `stream` once the 101 went out; `buffered` holds bytes read
+    /// past the request head.
+    pub(crate) fn socket(
+        &self,
+        stream: BoxedTransport,
+        buffered: BytesMut,
+        request: UpgradeRequest,
+        negotiated: Negotiated,
+    ) -> WebSocket {
         let config = SocketConfig {
             role: Role::Server,
             max_frame_size: self.max_frame_size,
             auto_pong: self.auto_pong,
-            protocol,
             request_target: Some(request.target),
-            extensions,
-            deflate: deflate.map(|(params, _)| (params, self.deflate.clone())),
+            extensions: negotiated.extensions().map(str::to_owned),
+            protocol: negotiated.protocol,
+            deflate: negotiated.deflate.map(|(params, _)| (params, self.deflate.clone())),
         };
-        Ok(WebSocket::new(stream, buf, config))
+        WebSocket::new(stream, buffered, config)
     }
 
     fn choose_protocol(&self, request: &UpgradeRequest) -> Result<Option<String>, Rejection> {
@@ -161,31 +239,65 @@ impl ServerOptions {
     }
 
     /// Wraps `handler` (the reference's `continue`) into a [`RequestHandler`].
-    pub fn handler<H, F>(self, handler: H) -> RequestHandler<H>
+    pub fn handler<H, F>(
+        self,
+        handler: H,
+    ) -> RequestHandler<impl Fn(WebSocket, ()) -> F + Send + Sync + 'static>
     where
         H: Fn(WebSocket) -> F + Send + Sync + 'static,
         F: Future<Output = ()> + Send + 'static,
     {
-        RequestHandler { options: self, handler: Arc::new(handler) }
+        self.checked_handler(accept_all as AcceptAll, move |ws, ()| handler(ws))
+    }
+
+    /// A [`RequestHandler`] that runs `check` on each request before the 101 (see
+    /// [`accept_with`](Self::accept_with)) and hands what it accepted to `handler` with the
+    /// socket.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> std::io::Result<()> {
+    /// use uniws::{OriginAllowList, ServerOptions, WebSocket};
+    /// let origins = OriginAllowList::new(["https://app.example"]).unwrap();
+    /// let handler = ServerOptions::new().checked_handler(
+    ///     move |request| {
+    ///         origins.check(request)?;
+    ///         Ok(request.header("x-user").unwrap_or("guest").to_owned())
+    ///     },
+    ///     |mut ws: WebSocket, user: String| async move {
+    ///         let _ = ws.send(uniws::Message::text(format!("hello {user}"))).await;
+    ///     },
+    /// );
+    /// handler.serve(tokio::net::TcpListener::bind("127.0.0.1:9001").await?).await;
+    /// # Ok(()) }
+    /// ```
+    pub fn checked_handler<C, S, H, F>(self, check: C, handler: H) -> RequestHandler<H, C>
+    where
+        C: Fn(&Request<'_>) -> std::result::Result<S, Refusal> + Send + Sync + 'static,
+        H: Fn(WebSocket, S) -> F + Send + Sync + 'static,
+        F: Future<Output = ()> + Send + 'static,
+    {
+        RequestHandler { options: self, check: Arc::new(check), handler: Arc::new(handler) }
     }
 }
 
-async fn reject(mut stream: BoxedTransport, rejection: Rejection) -> Error {
-    let _ = stream.write_all(&rejection.encode()).await;
+/// Sends `refusal` in place of the 101 and closes the connection.
+async fn refuse(mut stream: BoxedTransport, refusal: Refusal) -> Error {
+    let _ = stream.write_all(&refusal.encode()).await;
     let _ = stream.shutdown().await;
-    rejection.into_error()
+    refusal.into_error()
 }
 
 /// Upgrades connections and hands each [`WebSocket`] to a handler: the reference's
-/// `websocket-request-handler`.
-pub struct RequestHandler<H> {
+/// `websocket-request-handler`, with a request check `C` (none by default).
+pub struct RequestHandler<H, C = AcceptAll> {
     options: ServerOptions,
+    check: Arc<C>,
     handler: Arc<H>,
 }
 
-impl<H> Clone for RequestHandler<H> {
+impl<H, C> Clone for RequestHandler<H, C> {
     fn clone(&self) -> Self {
-        Self { options: self.options.clone(), handler: self.handler.clone() }
+        Self { options: self.options.clone(), check: self.check.clone(), handler: self.handler.clone() }
     }
 }
 
@@ -212,7 +324,7 @@ pub fn request_handler<H, F>(
     handler: H,
     select_protocol: impl Fn(&[String]) -> Option<String> + Send + Sync + 'static,
     max_frame_size: usize,
-) -> RequestHandler<H>
+) -> RequestHandler<impl Fn(WebSocket, ()) -> F + Send + Sync + 'static>
 where
     H: Fn(WebSocket) -> F + Send + Sync + 'static,
     F: Future<Output = ()> + Send + 'static,
@@ -220,9 +332,11 @@ where
     ServerOptions::new().select_protocol(select_protocol).max_frame_size(max_frame_size).handler(handler)
 }
 
-impl<H, F> RequestHandler<H>
+impl<H, C, S, F> RequestHandler<H, C>
 where
-    H: Fn(WebSocket) -> F + Send + Sync + 'static,
+    C: Fn(&Request<'_>) -> std::result::Result<S, Refusal> + Send + Sync + 'static,
+    S: Send + 'static,
+    H: Fn(WebSocket, S) -> F + Send + Sync + 'static,
     F: Future<Output = ()> + Send + 'static,
 {
     /// The options connections are accepted with.
@@ -230,10 +344,10 @@ where
         &self.options
     }
 
-    /// Upgrades one connection and runs the handler on it.
+    /// Upgrades one connection (after the request check) and runs the handler on it.
     pub async fn handle<T: Transport>(&self, stream: T) -> Result<()> {
-        let ws = self.options.accept(stream).await?;
-        (self.handler)(ws).await;
+        let (ws, state) = self.options.accept_with(stream, |request| (self.check)(request)).await?;
+        (self.handler)(ws, state).await;
         Ok(())
     }
 
@@ -259,10 +373,10 @@ where
         .await
     }
 
-    async fn serve_with<C, CF>(self, listener: TcpListener, connection: C)
+    async fn serve_with<N, NF>(self, listener: TcpListener, connection: N)
     where
-        C: Fn(Self, tokio::net::TcpStream) -> CF,
-        CF: Future<Output = Result<()>> + Send + 'static,
+        N: Fn(Self, tokio::net::TcpStream) -> NF,
+        NF: Future<Output = Result<()>> + Send + 'static,
     {
         loop {
             match listener.accept().await {
