@@ -5,35 +5,15 @@
 
 mod common;
 
+#[path = "support/raw.rs"]
+mod raw;
+
 use common::{bind, within};
+use raw::{raw_upgrade_to, status_of};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 use uniws::{ConnectOptions, Error, Message, OriginAllowList, Refusal, ServerOptions, WebSocket, connect};
-
-/// Sends a valid upgrade request for `target` with `extra` header lines; the whole response
-/// (to EOF).
-async fn raw_upgrade_to(addr: SocketAddr, target: &str, extra: &str) -> String {
-    let mut tcp = within(TcpStream::connect(addr)).await.unwrap();
-    let request = format!(
-        "GET {target} HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n{extra}\r\n"
-    );
-    within(tcp.write_all(request.as_bytes())).await.unwrap();
-    let mut response = Vec::new();
-    let _ = within(tcp.read_to_end(&mut response)).await;
-    String::from_utf8_lossy(&response).into_owned()
-}
-
-async fn raw_upgrade(addr: SocketAddr, extra: &str) -> String {
-    raw_upgrade_to(addr, "/", extra).await
-}
-
-fn status_of(response: &str) -> Option<u16> {
-    response.split(' ').nth(1)?.parse().ok()
-}
 
 /// A server whose check wants `Authorization: Bearer s3cret` (401 otherwise), refuses
 /// `/full` with 503 and hands the user's name to a handler that greets it.
@@ -61,12 +41,12 @@ async fn auth_server() -> SocketAddr {
 #[tokio::test]
 async fn a_check_refuses_with_401_and_a_challenge_or_503_and_accepts_with_a_value() {
     let addr = auth_server().await;
-    let response = raw_upgrade(addr, "").await;
+    let response = raw_upgrade_to(addr, "/", "").await;
     assert_eq!(status_of(&response), Some(401), "{response}");
     assert!(response.contains("\r\nWWW-Authenticate: Bearer realm=\"chat\"\r\n"), "{response}");
     assert!(response.ends_with("\r\n\r\nwho are you?"), "{response}");
 
-    let response = raw_upgrade(addr, "Authorization: Bearer wrong\r\n").await;
+    let response = raw_upgrade_to(addr, "/", "Authorization: Bearer wrong\r\n").await;
     assert_eq!(status_of(&response), Some(401), "{response}");
 
     let err = within(connect(&format!("ws://{addr}/full"), &ConnectOptions::new())).await.unwrap_err();
@@ -142,7 +122,7 @@ async fn the_origin_allow_list_admits_exact_origins_and_refuses_look_alikes_with
         "http://localhost:8080",
         "http://LocalHost:8080",
     ] {
-        let response = raw_upgrade(addr, &format!("Origin: {allowed}\r\n")).await;
+        let response = raw_upgrade_to(addr, "/", &format!("Origin: {allowed}\r\n")).await;
         assert_eq!(status_of(&response), Some(101), "{allowed}: {response}");
     }
     for refused in [
@@ -162,19 +142,20 @@ async fn the_origin_allow_list_admits_exact_origins_and_refuses_look_alikes_with
         "app.example",
         "",
     ] {
-        let response = raw_upgrade(addr, &format!("Origin: {refused}\r\n")).await;
+        let response = raw_upgrade_to(addr, "/", &format!("Origin: {refused}\r\n")).await;
         assert_eq!(status_of(&response), Some(403), "{refused:?}: {response}");
     }
     // Two Origin headers, and none at all (not allowed by this server).
-    let response = raw_upgrade(addr, "Origin: https://app.example\r\nOrigin: https://evil.com\r\n").await;
+    let response =
+        raw_upgrade_to(addr, "/", "Origin: https://app.example\r\nOrigin: https://evil.com\r\n").await;
     assert_eq!(status_of(&response), Some(403), "{response}");
-    let response = raw_upgrade(addr, "").await;
+    let response = raw_upgrade_to(addr, "/", "").await;
     assert_eq!(status_of(&response), Some(403), "{response}");
 
     let lenient = origin_server(true).await;
-    let response = raw_upgrade(lenient, "").await;
+    let response = raw_upgrade_to(lenient, "/", "").await;
     assert_eq!(status_of(&response), Some(101), "{response}");
-    let response = raw_upgrade(lenient, "Origin: null\r\n").await;
+    let response = raw_upgrade_to(lenient, "/", "Origin: null\r\n").await;
     assert_eq!(status_of(&response), Some(403), "{response}");
 }
 

@@ -115,6 +115,9 @@ impl From<Refusal> for Response<Body> {
             StatusCode::from_u16(refusal.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let headers = response.headers_mut();
         headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+        // As uniws's own server does: a refused upgrade does not keep its connection (and
+        // one with a body must not, RFC 9112 §6.1).
+        headers.insert(http::header::CONNECTION, HeaderValue::from_static("close"));
         for (name, value) in refusal.headers() {
             // A header that is not valid HTTP is left out rather than failing the refusal.
             if let (Ok(name), Ok(value)) = (http::HeaderName::try_from(name), HeaderValue::try_from(value)) {
