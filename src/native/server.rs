@@ -18,7 +18,7 @@ use crate::options::DEFAULT_MAX_FRAME_SIZE;
 use crate::proto::Role;
 use crate::proto::deflate::{DeflateParams, accept_offer};
 use crate::proto::handshake::{Rejection, UpgradeRequest, accept_response, parse_request, protocol_refused};
-use crate::{DeflateOptions, Error, Result, WebSocket};
+use crate::{CloseCode, DeflateOptions, Error, Result, WebSocket};
 
 type SelectProtocol = dyn Fn(&[String]) -> Option<String> + Send + Sync;
 
@@ -67,6 +67,8 @@ pub struct ServerOptions {
     max_head_size: usize,
     auto_pong: bool,
     deflate: DeflateOptions,
+    max_connections: usize,
+    shutdown_timeout: Duration,
 }
 
 impl Default for ServerOptions {
@@ -78,6 +80,8 @@ impl Default for ServerOptions {
             max_head_size: 8 * 1024,
             auto_pong: true,
             deflate: DeflateOptions::server(),
+            max_connections: tokio::sync::Semaphore::MAX_PERMITS,
+            shutdown_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -126,6 +130,20 @@ impl ServerOptions {
     /// Whether pings are answered automatically (default true).
     pub fn auto_pong(mut self, on: bool) -> Self {
         self.auto_pong = on;
+        self
+    }
+
+    /// The most connections `serve` keeps open at once (handshakes included); a client
+    /// beyond them is answered with 503. Default: no limit but memory's.
+    pub fn max_connections(mut self, limit: usize) -> Self {
+        self.max_connections = limit.min(tokio::sync::Semaphore::MAX_PERMITS);
+        self
+    }
+
+    /// How long `serve_until` waits, once stopped, for the handlers of open connections to
+    /// end after their 1001 close frame (default 10 s).
+    pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
+        self.shutdown_timeout = timeout;
         self
     }
 
@@ -354,40 +372,111 @@ where
     /// Accepts connections from `listener` forever, each in its own task. A connection that
     /// fails its handshake is dropped; the loop goes on.
     pub async fn serve(self, listener: TcpListener) {
-        self.serve_with(listener, |handler, tcp| async move { handler.handle(tcp).await }).await
+        self.serve_until(listener, std::future::pending()).await
+    }
+
+    /// Like [`serve`](Self::serve), until `shutdown` completes (a signal, a channel): then it
+    /// stops accepting (the listener is closed), sends every open connection a close frame
+    /// with 1001 (going away; one still in its handshake gets it right after), and waits for
+    /// their handlers to end, at most [`ServerOptions::shutdown_timeout`]; handlers still
+    /// running then are dropped, which closes their connections.
+    ///
+    /// ```no_run
+    /// # async fn demo(handler: uniws::RequestHandler<fn(uniws::WebSocket, ()) -> std::future::Ready<()>>) -> std::io::Result<()> {
+    /// let listener = tokio::net::TcpListener::bind("127.0.0.1:9001").await?;
+    /// handler.serve_until(listener, async { let _ = tokio::signal::ctrl_c().await; }).await;
+    /// # Ok(()) }
+    /// ```
+    pub async fn serve_until(self, listener: TcpListener, shutdown: impl Future<Output = ()>) {
+        self.serve_with(listener, shutdown, |_, tcp| async move { Ok(tcp) }).await
     }
 
     /// Like [`serve`](Self::serve), with TLS on every connection. The TLS handshake counts
     /// toward the handshake timeout.
     pub async fn serve_tls(self, listener: TcpListener, config: Arc<rustls::ServerConfig>) {
+        self.serve_tls_until(listener, config, std::future::pending()).await
+    }
+
+    /// [`serve_until`](Self::serve_until) with TLS on every connection.
+    pub async fn serve_tls_until(
+        self,
+        listener: TcpListener,
+        config: Arc<rustls::ServerConfig>,
+        shutdown: impl Future<Output = ()>,
+    ) {
         let acceptor = tokio_rustls::TlsAcceptor::from(config);
-        self.serve_with(listener, move |handler, tcp| {
-            let acceptor = acceptor.clone();
+        self.serve_with(listener, shutdown, move |limit, tcp| {
+            let accept = acceptor.accept(tcp);
             async move {
-                let limit = handler.options.handshake_timeout;
-                let tls =
-                    tokio::time::timeout(limit, acceptor.accept(tcp)).await.map_err(|_| Error::Timeout)?;
-                handler.handle(tls.map_err(tls_error)?).await
+                tokio::time::timeout(limit, accept).await.map_err(|_| Error::Timeout)?.map_err(tls_error)
             }
         })
         .await
     }
 
-    async fn serve_with<N, NF>(self, listener: TcpListener, connection: N)
+    /// The accept loop: `secure` turns each TCP connection into the stream the WebSocket
+    /// runs over (within the handshake timeout it is given).
+    async fn serve_with<N, NF, T>(self, listener: TcpListener, shutdown: impl Future<Output = ()>, secure: N)
     where
-        N: Fn(Self, tokio::net::TcpStream) -> NF,
-        NF: Future<Output = Result<()>> + Send + 'static,
+        N: Fn(Duration, tokio::net::TcpStream) -> NF,
+        NF: Future<Output = Result<T>> + Send + 'static,
+        T: Transport,
     {
+        let (stopping, stop) = tokio::sync::watch::channel(false);
+        let limit = Arc::new(tokio::sync::Semaphore::new(self.options.max_connections));
+        let mut connections = tokio::task::JoinSet::new();
+        let mut shutdown = std::pin::pin!(shutdown);
         loop {
-            match listener.accept().await {
-                Ok((tcp, _)) => {
-                    let _ = tcp.set_nodelay(true);
-                    tokio::spawn(connection(self.clone(), tcp));
-                }
+            let accepted = tokio::select! {
+                () = &mut shutdown => break,
+                // Reaps the tasks of connections that ended, so the set holds open ones only.
+                Some(_) = connections.join_next(), if !connections.is_empty() => continue,
+                accepted = listener.accept() => accepted,
+            };
+            let Ok((tcp, _)) = accepted else {
                 // Out of descriptors or a connection aborted before accept: wait a moment
                 // rather than spin, and go on serving.
-                Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
-            }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                continue;
+            };
+            let _ = tcp.set_nodelay(true);
+            let permit = limit.clone().try_acquire_owned().ok();
+            let stream = secure(self.options.handshake_timeout, tcp);
+            connections.spawn(self.clone().connection(stream, permit, stop.clone()));
         }
+        drop(listener);
+        let _ = stopping.send(true);
+        let drain = async { while connections.join_next().await.is_some() {} };
+        if tokio::time::timeout(self.options.shutdown_timeout, drain).await.is_err() {
+            connections.shutdown().await;
+        }
+    }
+
+    /// One connection of the accept loop: the handshake (refused with 503 when over the
+    /// connection limit), then the handler, told to close with 1001 when the server stops.
+    /// `permit` is its place under the limit, held until it ends; `None` when over it.
+    async fn connection<T: Transport>(
+        self,
+        stream: impl Future<Output = Result<T>>,
+        permit: Option<tokio::sync::OwnedSemaphorePermit>,
+        mut stop: tokio::sync::watch::Receiver<bool>,
+    ) -> Result<()> {
+        let stream = stream.await?;
+        let check = |request: &Request<'_>| {
+            if permit.is_some() {
+                (self.check)(request)
+            } else {
+                Err(Refusal::unavailable("too many connections"))
+            }
+        };
+        let (ws, state) = self.options.accept_with(stream, check).await?;
+        let closer = ws.closer();
+        let mut run = std::pin::pin!((self.handler)(ws, state));
+        tokio::select! {
+            () = &mut run => return Ok(()),
+            _ = stop.wait_for(|stopping| *stopping) => {}
+        }
+        tokio::join!(closer.close(CloseCode::GOING_AWAY, "server shutting down"), run);
+        Ok(())
     }
 }

@@ -3,7 +3,7 @@
 //! extensions, and the stream's addresses).
 
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use bytes::BytesMut;
@@ -60,6 +60,22 @@ pub struct RecvHalf {
     input_timeout: Option<Duration>,
 }
 
+/// Sends a close frame on a socket that someone else owns (the server's graceful shutdown,
+/// while the handler holds the socket). It holds the connection weakly, so it keeps nothing
+/// alive once the handler drops the socket.
+pub(crate) struct Closer(Weak<Shared>);
+
+impl Closer {
+    /// Starts the close handshake, as [`SendHalf::close`] does: the owner's next receive
+    /// sees the peer's answer, its sends fail with `Error::Closed`.
+    pub(crate) async fn close(&self, code: CloseCode, reason: &str) {
+        if let Some(shared) = self.0.upgrade() {
+            // A socket already closed or failed has nothing left to close.
+            let _ = shared.outbox.send(Message::close(code, reason)).await;
+        }
+    }
+}
+
 /// `work`, failing with `Timeout` after `limit`. The timer lives on the heap: tokio's is
 /// large, and inline it would grow the future of every send and receive, timed or not.
 async fn timed<T>(limit: Duration, work: impl Future<Output = Result<T>>) -> Result<T> {
@@ -114,6 +130,11 @@ impl WebSocket {
                 input_timeout: None,
             },
         }
+    }
+
+    /// A handle that can start this socket's close handshake from another task.
+    pub(crate) fn closer(&self) -> Closer {
+        Closer(Arc::downgrade(&self.send.shared))
     }
 
     /// On a server, the request target (path and query) of the client's upgrade request;
