@@ -46,6 +46,8 @@ pub use websocket::WebSocket;
 
 #[cfg(target_arch = "wasm32")]
 pub use browser::{RecvHalf, SendHalf, connect};
+#[cfg(all(unix, not(target_arch = "wasm32")))]
+pub use native::bind_reuseport;
 #[cfg(not(target_arch = "wasm32"))]
 pub use native::{
     AcceptAll, OriginAllowList, RecvHalf, Refusal, Request, RequestHandler, SendHalf, ServerOptions,

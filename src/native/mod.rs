@@ -16,6 +16,8 @@ mod writer;
 
 pub use check::{OriginAllowList, Refusal, Request};
 pub use client::connect;
+#[cfg(unix)]
+pub use server::bind_reuseport;
 pub use server::{AcceptAll, RequestHandler, ServerOptions, request_handler};
 pub use transport::Transport;
 pub use websocket::{RecvHalf, SendHalf};

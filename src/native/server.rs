@@ -298,6 +298,38 @@ impl ServerOptions {
     }
 }
 
+/// A listener on `addr` bound with `SO_REUSEPORT` (and `SO_REUSEADDR`), so that several
+/// accept loops can listen on one port: one per thread, each on a current-thread runtime of
+/// its own, and the kernel spreads incoming connections across them (Linux hashes each
+/// connection's addresses to one listener). Call it inside the runtime that will serve it.
+/// The other way to use many cores is one listener served from a multi-thread runtime,
+/// where tokio's workers share the connections; see the README's "Many cores".
+///
+/// ```no_run
+/// # fn demo() -> std::io::Result<()> {
+/// let addr: std::net::SocketAddr = "127.0.0.1:9001".parse().unwrap();
+/// let threads: Vec<_> = (0..2)
+///     .map(|_| std::thread::spawn(move || {
+///         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+///         runtime.block_on(async {
+///             let handler = uniws::ServerOptions::new().handler(|ws: uniws::WebSocket| async move { drop(ws) });
+///             handler.serve(uniws::bind_reuseport(addr)?).await;
+///             Ok::<_, std::io::Error>(())
+///         })
+///     }))
+///     .collect();
+/// # Ok(()) }
+/// ```
+#[cfg(unix)]
+pub fn bind_reuseport(addr: std::net::SocketAddr) -> std::io::Result<TcpListener> {
+    let socket =
+        if addr.is_ipv4() { tokio::net::TcpSocket::new_v4()? } else { tokio::net::TcpSocket::new_v6()? };
+    socket.set_reuseaddr(true)?;
+    socket.set_reuseport(true)?;
+    socket.bind(addr)?;
+    socket.listen(1024)
+}
+
 /// Sends `refusal` in place of the 101 and closes the connection.
 async fn refuse(mut stream: BoxedTransport, refusal: Refusal) -> Error {
     let _ = stream.write_all(&refusal.encode()).await;
