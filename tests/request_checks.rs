@@ -165,3 +165,22 @@ fn an_allow_list_entry_that_is_not_an_origin_is_an_error() {
         assert!(matches!(OriginAllowList::new([bad]), Err(Error::InvalidUrl(_))), "{bad}");
     }
 }
+
+#[tokio::test]
+async fn a_refusal_header_with_a_line_break_is_left_out_rather_than_splitting_the_response() {
+    let (listener, addr) = bind().await;
+    let handler = ServerOptions::new().checked_handler(
+        |_: &uniws::Request<'_>| -> Result<(), Refusal> {
+            Err(Refusal::new(403)
+                .header("X-Reason", "a\r\nSet-Cookie: evil=1")
+                .header("Bad Name", "x")
+                .body("no"))
+        },
+        |ws: WebSocket, ()| async move { drop(ws) },
+    );
+    tokio::spawn(handler.serve(listener));
+    let response = raw_upgrade_to(addr, "/", "").await;
+    assert_eq!(status_of(&response), Some(403), "{response}");
+    assert!(!response.contains("Set-Cookie") && !response.contains("Bad Name"), "{response}");
+    assert!(response.ends_with("\r\n\r\nno"), "{response}");
+}

@@ -270,6 +270,11 @@ pub fn encode_response<'a>(
     let mut head = format!("HTTP/1.1 {status} {}\r\n", status_text(status));
     let mut typed = false;
     for (name, value) in headers {
+        // A header that is not valid HTTP (a line break in a value would split the
+        // response) is left out, as hyper's responses leave it out.
+        if !is_token(name) || value.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0) {
+            continue;
+        }
         typed |= name.eq_ignore_ascii_case("content-type");
         head.push_str(&format!("{name}: {value}\r\n"));
     }
