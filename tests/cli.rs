@@ -394,10 +394,13 @@ async fn demo_serves_files_and_chat() {
     assert_eq!(http(addr, "POST / HTTP/1.1\r\nContent-Length: 0\r\n\r\n").await.0, 405);
 
     let url = format!("ws://{addr}/chat");
-    let mut a = client(&url, ConnectOptions::new().protocol("chat.v1")).await;
+    // The chat relays a message in frames of up to its 4 MiB limit: the 3 MiB one below
+    // comes as one frame, which a client needs room for.
+    let room = ConnectOptions::new().max_frame_size(4 << 20);
+    let mut a = client(&url, room.clone().protocol("chat.v1")).await;
     assert_eq!(a.protocol(), Some("chat.v1"));
     assert_eq!(next_text(&mut a).await, notice("welcome", 1));
-    let mut b = client(&url, ConnectOptions::new()).await;
+    let mut b = client(&url, room).await;
     assert_eq!(next_text(&mut b).await, notice("welcome", 2));
     assert_eq!(next_text(&mut a).await, notice("join", 2));
 
