@@ -175,8 +175,13 @@ async fn hyper_server() -> SocketAddr {
                     let response = match uniws::hyper::upgrade(&mut request, &options()) {
                         Ok((response, pending)) => {
                             tokio::spawn(async move {
-                                if let Ok(ws) = pending.await {
-                                    echo(ws).await;
+                                if let Ok(mut ws) = pending.await {
+                                    // hyper's TCP stream became the socket's own: it knows
+                                    // the peer's address.
+                                    let known = format!("peer known: {}", ws.peer_addr().is_some());
+                                    if ws.send(Message::text(known)).await.is_ok() {
+                                        echo(ws).await;
+                                    }
                                 }
                             });
                             response
@@ -200,6 +205,7 @@ async fn the_hyper_function_upgrades_with_the_same_options_and_refusals() {
     let client = ConnectOptions::new().protocol("chat").max_frame_size(64 * 1024);
     let mut ws = within(connect(&format!("ws://{addr}/any"), &client)).await.unwrap();
     assert_eq!(ws.protocol(), Some("chat"));
+    assert_eq!(within(ws.recv()).await.unwrap().as_text(), Some("peer known: true"));
     assert!(ws.extensions().is_some());
     within(ws.send_all(Message::text("x".repeat(100_000)))).await.unwrap();
     assert_eq!(within(ws.recv_all(1 << 20)).await.unwrap().len(), 100_000);

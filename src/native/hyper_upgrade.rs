@@ -10,10 +10,11 @@ use bytes::{Bytes, BytesMut};
 use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, Uri, Version};
 use http_body_util::Full;
 use hyper_util::rt::TokioIo;
+use tokio::net::TcpStream;
 
 use super::check::Refusal;
 use super::server::ServerOptions;
-use super::transport::Transport;
+use super::transport::{BoxedTransport, Transport};
 use crate::proto::handshake::{Headers, Rejection, UpgradeRequest, validate_request};
 use crate::{Error, Result, WebSocket};
 
@@ -103,9 +104,21 @@ pub(crate) fn accept(
     let options = options.clone();
     let pending = async move {
         let upgraded = on_upgrade.await.map_err(|e| Error::Io(std::io::Error::other(e)))?;
-        Ok(options.socket(Box::new(TokioIo::new(upgraded)), BytesMut::new(), request, negotiated))
+        let (stream, buffered) = unwrap_tcp(upgraded);
+        Ok(options.socket(stream, buffered, request, negotiated))
     };
     Ok((response, PendingWebSocket(Box::pin(pending))))
+}
+
+/// The TCP stream under an upgraded connection when hyper's HTTP/1 server ran on a
+/// `TokioIo<TcpStream>`, with the bytes hyper read past the request: the socket then has its
+/// addresses and splits without a lock. Any other stream (axum's, which hyper-util wraps to
+/// detect the HTTP version) is used through hyper's wrapper.
+fn unwrap_tcp(upgraded: ::hyper::upgrade::Upgraded) -> (BoxedTransport, BytesMut) {
+    match upgraded.downcast::<TokioIo<TcpStream>>() {
+        Ok(parts) => (Box::new(parts.io.into_inner()), BytesMut::from(&parts.read_buf[..])),
+        Err(upgraded) => (Box::new(TokioIo::new(upgraded)), BytesMut::new()),
+    }
 }
 
 impl From<Refusal> for Response<Body> {

@@ -42,7 +42,7 @@ fn tokens(value: &[u8]) -> impl Iterator<Item = &str> {
 }
 
 /// Whether `value` is an RFC 9110 token (`1*tchar`), the grammar of a subprotocol name.
-fn is_token(value: &str) -> bool {
+pub fn is_token(value: &str) -> bool {
     !value.is_empty() && value.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
