@@ -5,33 +5,69 @@
 //! starts with `x-refuse`, which it refuses with 400):
 //! - `/send?size=N` sends one binary message of N bytes in a single frame, then echoes;
 //! - `/close?code=C&reason=R` closes with that code and reason;
-//! - `/last-close` sends, as text, `CODE REASON` of the last close any client sent, then closes;
 //! - `/flood?count=N&size=M` sends N binary messages of M bytes as fast as it can, then echoes;
 //! - `/stall` never reads (its client's sends back up);
-//! - any other path echoes, and remembers the client's close code and reason.
+//! - `/close-of?id=X` sends, as text, `CODE REASON` of the close the client of connection `X`
+//!   sent (waiting up to 60 s for it), or `none` if none came, then closes;
+//! - any other path echoes.
+//!
+//! A connection whose query has `id=X` (any path but `/close-of`) has its client's close noted
+//! under `X`, or `no close frame: ERROR` if it ended without one. Each test names its own
+//! connections, so what it reads is its own connection's close whatever ran before it.
 //!
 //! On SILENT_ADDR it accepts TCP connections and never answers, for timeout tests.
 
-use std::sync::{Arc, Mutex};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::net::TcpListener;
+use tokio::sync::watch;
 use uniws::{Message, MessageType, ServerOptions, WebSocket};
 
-type LastClose = Arc<Mutex<String>>;
+/// The closes noted so far, by connection id; `/close-of` waits on it for the one it names.
+type Closes = Arc<watch::Sender<HashMap<String, String>>>;
+
+/// How long `/close-of` waits for a close that has not come yet: only a guard against a
+/// close that never comes, so a slow machine is not mistaken for a missing close.
+const CLOSE_WAIT: Duration = Duration::from_secs(60);
 
 fn query_value<'a>(target: &'a str, name: &str) -> Option<&'a str> {
     let query = target.split_once('?')?.1;
     query.split('&').filter_map(|pair| pair.split_once('=')).find(|(n, _)| *n == name).map(|(_, v)| v)
 }
 
-async fn serve(mut ws: WebSocket, last_close: LastClose) {
+/// Answers `/close-of?id=X` with the close noted under `X`, once it is there.
+async fn report_close(mut ws: WebSocket, id: &str, closes: Closes) {
+    let mut noted = closes.subscribe();
+    let report =
+        match tokio::time::timeout(CLOSE_WAIT, noted.wait_for(|closes| closes.contains_key(id))).await {
+            Ok(Ok(closes)) => closes[id].clone(),
+            _ => "none".to_owned(),
+        };
+    let _ = ws.send(Message::text(report)).await;
+    let _ = ws.close(1000, "").await;
+}
+
+async fn serve(mut ws: WebSocket, closes: Closes) {
     let target = ws.request_target().unwrap_or("/").to_owned();
     let path = target.split('?').next().unwrap_or("/");
+    let id = query_value(&target, "id").map(str::to_owned);
+    if path == "/close-of" {
+        return report_close(ws, id.as_deref().unwrap_or_default(), closes).await;
+    }
+    let note = |close: String| {
+        if let Some(id) = &id {
+            closes.send_modify(|closes| {
+                closes.insert(id.clone(), close);
+            });
+        }
+    };
     match path {
         "/send" => {
             let size = query_value(&target, "size").and_then(|s| s.parse().ok()).unwrap_or(0);
-            if ws.send(Message::binary(vec![b'x'; size])).await.is_err() {
-                return;
+            if let Err(e) = ws.send(Message::binary(vec![b'x'; size])).await {
+                return note(format!("no close frame: {e}"));
             }
         }
         "/close" => {
@@ -52,28 +88,25 @@ async fn serve(mut ws: WebSocket, last_close: LastClose) {
         }
         "/stall" => {
             // Hold the connection without reading until the client goes away.
-            tokio::time::sleep(std::time::Duration::from_secs(60)).await;
-            return;
-        }
-        "/last-close" => {
-            let last = last_close.lock().unwrap().clone();
-            let _ = ws.send(Message::text(last)).await;
-            let _ = ws.close(1000, "").await;
+            tokio::time::sleep(Duration::from_secs(60)).await;
             return;
         }
         _ => {}
     }
-    while let Ok(message) = ws.recv().await {
+    loop {
+        let message = match ws.recv().await {
+            Ok(message) => message,
+            Err(e) => return note(format!("no close frame: {e}")),
+        };
         match message.message_type() {
             MessageType::Text | MessageType::Binary => {
-                if ws.send(message).await.is_err() {
-                    return;
+                if let Err(e) = ws.send(message).await {
+                    return note(format!("no close frame: {e}"));
                 }
             }
             MessageType::Close => {
                 let code = message.close_code().map(|c| c.0).unwrap_or(1005);
-                *last_close.lock().unwrap() = format!("{code} {}", message.as_text().unwrap_or_default());
-                return;
+                return note(format!("{code} {}", message.as_text().unwrap_or_default()));
             }
             MessageType::Ping | MessageType::Pong => {}
         }
@@ -88,11 +121,11 @@ pub async fn run(listener: TcpListener, silent: TcpListener) {
             held.push(tcp);
         }
     });
-    let last_close = LastClose::default();
+    let closes = Closes::new(watch::Sender::new(HashMap::new()));
     let options = ServerOptions::new().max_frame_size(64 << 20).select_protocol(|offered: &[String]| {
         offered.first().filter(|p| !p.starts_with("x-refuse")).cloned()
     });
-    options.handler(move |ws| serve(ws, last_close.clone())).serve(listener).await;
+    options.handler(move |ws| serve(ws, closes.clone())).serve(listener).await;
 }
 
 #[allow(dead_code, reason = "the native tests include this file for `run` alone")]

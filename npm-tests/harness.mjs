@@ -1,13 +1,26 @@
-// Shared by the npm tests: processes started and stopped by handle, free ports on
-// 127.0.0.1, a small static file server, and headless Chromium through playwright-core.
-import { spawn } from "node:child_process";
+// Shared by the npm tests: the packed package installed into an empty folder, processes
+// started and stopped by handle, free ports on 127.0.0.1, a small static file server,
+// headless Chromium through playwright-core and headless Firefox through geckodriver.
+import { execFileSync, spawn } from "node:child_process";
 import { createServer } from "node:http";
 import { createServer as createNetServer, connect } from "node:net";
+import { mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { extname, join, normalize } from "node:path";
 import { chromium } from "playwright-core";
 
 export const ROOT = new URL("..", import.meta.url).pathname;
+
+/** `npm pack` of the package, installed as a user would into a new empty folder. */
+export function installPackage() {
+  const folder = mkdtempSync(join(tmpdir(), "uniws-npm-"));
+  execFileSync("npm", ["pack", "--pack-destination", folder], { cwd: ROOT, stdio: ["ignore", "ignore", "inherit"] });
+  const tarball = readdirSync(folder).find((f) => f.endsWith(".tgz"));
+  writeFileSync(join(folder, "package.json"), JSON.stringify({ name: "user", private: true, type: "module" }));
+  execFileSync("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error", `./${tarball}`], { cwd: folder, stdio: "inherit" });
+  return folder;
+}
 
 export function freePort() {
   return new Promise((resolve, reject) => {
@@ -20,7 +33,7 @@ export function freePort() {
   });
 }
 
-export async function waitForPort(port, deadline = Date.now() + 20000) {
+export async function waitForPort(port, deadline = Date.now() + 60000) {
   while (Date.now() < deadline) {
     const open = await new Promise((resolve) => {
       const socket = connect(port, "127.0.0.1", () => {
@@ -77,4 +90,36 @@ export function launchChromium(extraArgs = []) {
     args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
       "--disable-component-update", "--no-first-run", "--disable-quic", ...extraArgs],
   });
+}
+
+/**
+ * Headless Firefox driven over WebDriver by geckodriver (UNIWS_GECKODRIVER, UNIWS_FIREFOX
+ * from scripts/setup-firefox.sh): `goto(url)`, `evaluate(script)` (a function body whose
+ * `return` value, JSON-serialisable, comes back) and `close()`.
+ */
+export async function launchFirefox() {
+  const port = await freePort();
+  const driver = await start(process.env.UNIWS_GECKODRIVER, ["--host", "127.0.0.1", "--port", String(port)], port);
+  const base = `http://127.0.0.1:${port}`;
+  const call = async (method, path, body) => {
+    const response = await fetch(base + path, {
+      method, headers: { "content-type": "application/json" }, body: body && JSON.stringify(body),
+    });
+    const { value } = await response.json();
+    if (!response.ok) throw new Error(`geckodriver ${path}: ${value.error}: ${value.message}`);
+    return value;
+  };
+  const firefox = { binary: process.env.UNIWS_FIREFOX || "/usr/bin/firefox-esr", args: ["-headless"] };
+  const { sessionId } = await call("POST", "/session", {
+    capabilities: { alwaysMatch: { browserName: "firefox", "moz:firefoxOptions": firefox } },
+  });
+  const session = `/session/${sessionId}`;
+  return {
+    goto: (url) => call("POST", `${session}/url`, { url }),
+    evaluate: (script) => call("POST", `${session}/execute/sync`, { script, args: [] }),
+    async close() {
+      await call("DELETE", session).catch(() => {});
+      await driver.stop();
+    },
+  };
 }

@@ -8,7 +8,7 @@
 # ${UNIWS_CACHE:-$HOME/.cache/uniws}/autobahn; it needs CPython 2.7.18 under pyenv (or
 # PYTHON27=/path/to/python2.7). Reports go to ${AUTOBAHN_OUT:-target/autobahn}; the results
 # are read strictly by scripts/autobahn_check.py, which writes autobahn-summary.txt at the
-# repo root and fails the script if any case fails.
+# repo root and fails the script if any case fails or any selected case did not run.
 #
 # Environment: UNIWS_CACHE, AUTOBAHN_OUT, PYTHON27, AUTOBAHN_AGENT (default uniws),
 # AUTOBAHN_MODES ("server client" by default; either one alone runs one mode),
@@ -231,6 +231,25 @@ step "wstest (Autobahn|Testsuite $WSTEST_VERSION)"
 install_wstest
 write_launcher
 
+# The cases both modes run, as wstest's own selection gives them: the checker fails on any of
+# them missing from a report, so a case whose connection never reached wstest is not a pass.
+EXPECTED="$OUT/expected-cases.txt"
+cat >"$OUT/selection.json" <<EOF
+{"cases": $CASES, "exclude-cases": []}
+EOF
+"$WSTEST_PY" - "$OUT/selection.json" >"$EXPECTED" <<'EOF' || die "wstest could not list its cases"
+import json
+import sys
+
+from autobahntestsuite.case import CaseBasename, CaseCategories, Cases, CaseSetname, CaseSubCategories
+from autobahntestsuite.caseset import CaseSet
+
+spec = json.load(open(sys.argv[1]))
+for case in CaseSet(CaseSetname, CaseBasename, Cases, CaseCategories, CaseSubCategories).parseSpecCases(spec):
+    print(case)
+EOF
+echo "the selection holds $(wc -l <"$EXPECTED") cases ($EXPECTED)"
+
 step "cargo build --release --examples"
 cargo build --release --examples
 ECHO_BIN="$ROOT/target/release/examples/echo_server"
@@ -354,4 +373,5 @@ done
 ((FAILED_MODES == 0)) || die "$FAILED_MODES mode(s) failed (logs above)"
 
 step "results (strict: OK or INFORMATIONAL in behavior and behaviorClose)"
-python3 scripts/autobahn_check.py --summary "$ROOT/autobahn-summary.txt" --agent "$AGENT" "${CHECK_ARGS[@]}"
+python3 scripts/autobahn_check.py --expected-cases "$EXPECTED" --summary "$ROOT/autobahn-summary.txt" \
+    --agent "$AGENT" "${CHECK_ARGS[@]}"

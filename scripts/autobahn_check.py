@@ -1,14 +1,19 @@
 #!/usr/bin/env python3
 """Reads Autobahn|Testsuite (wstest) reports strictly.
 
-Usage: autobahn_check.py [--summary FILE] [--agent NAME] LABEL=path/to/index.json ...
+Usage: autobahn_check.py --expected-cases FILE [--summary FILE] [--agent NAME]
+                         LABEL=path/to/index.json ...
 
-A case passes only if both its `behavior` and its `behaviorClose` are OK or INFORMATIONAL;
-UNIMPLEMENTED is allowed only for cases 12.* and 13.* (permessage-deflate). NON-STRICT,
-WRONG CODE, UNCLEAN, FAILED and anything else fail. Prints one summary line per mode
-(counts per behaviour) and every failing case with its behaviours and the description,
-expectation and result from the case's own report (the JSON file next to index.json);
-writes a short summary file if asked; exits 1 if any case fails or a report is missing.
+Every case of the selection must have run: FILE lists the case ids the spec selects (one a
+line, as wstest's own selection gives them), and a case missing from a report (its
+connection never reached wstest, say) fails like a failing case, as does a case not
+selected. A case passes only if both its `behavior` and its `behaviorClose` are OK or
+INFORMATIONAL (UNIMPLEMENTED, NON-STRICT, WRONG CODE, UNCLEAN, FAILED and anything else fail,
+permessage-deflate's 12.* and 13.* included). Prints one summary line per
+mode (counts per behaviour) and every failing or missing case, with the behaviours and the
+description, expectation and result from a failing case's own report (the JSON file next to
+index.json); writes a short summary file if asked; exits 1 if any case fails or is missing,
+or a report is missing.
 """
 
 import argparse
@@ -19,17 +24,10 @@ from collections import Counter
 from datetime import datetime, timezone
 
 PASSING = {"OK", "INFORMATIONAL"}
-COMPRESSION_PREFIXES = ("12.", "13.")
 
 
 def case_key(case_id):
     return tuple(int(part) if part.isdigit() else part for part in case_id.split("."))
-
-
-def passes(case_id, behavior):
-    if behavior in PASSING:
-        return True
-    return behavior == "UNIMPLEMENTED" and case_id.startswith(COMPRESSION_PREFIXES)
 
 
 def counts_text(counter):
@@ -61,7 +59,19 @@ def case_details(directory, entry):
     return details
 
 
-def check_mode(label, index_path, agent):
+def read_expected(path):
+    """The selected case ids, in order; exits if there are none (nothing could be checked)."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            cases = [line.strip() for line in f if line.strip()]
+    except OSError as e:
+        sys.exit(f"autobahn: cannot read the expected cases: {e}")
+    if not cases:
+        sys.exit(f"autobahn: no expected cases in {path}")
+    return cases
+
+
+def check_mode(label, index_path, agent, expected):
     """Returns (summary lines, failures, ok)."""
     try:
         with open(index_path, encoding="utf-8") as f:
@@ -92,13 +102,24 @@ def check_mode(label, index_path, agent):
             b, c = entry.get("behavior", "MISSING"), entry.get("behaviorClose", "MISSING")
             behavior[b] += 1
             close[c] += 1
-            if not (passes(case_id, b) and passes(case_id, c)):
+            if not (b in PASSING and c in PASSING):
                 failing.append((case_id, entry))
         total = len(cases)
-        head = f"{label} [{name}]: {total} cases, {total - len(failing)} passed, {len(failing)} failed"
+        missing = [case_id for case_id in expected if case_id not in cases]
+        unexpected = sorted(set(cases) - set(expected), key=case_key)
+        head = (
+            f"{label} [{name}]: {total} of {len(expected)} cases ran, "
+            f"{total - len(failing)} passed, {len(failing)} failed"
+        )
         summary = f"{head}; behavior: {counts_text(behavior)}; behaviorClose: {counts_text(close)}"
         print(summary)
         lines.append(summary)
+        for kind, ids in (("missing (never ran)", missing), ("not selected", unexpected)):
+            if ids:
+                ok = False
+                failures += len(ids)
+                lines.append(f"  {kind}: {' '.join(ids)}")
+                print(f"  {kind.upper()}: {' '.join(ids)}")
         if failing:
             ok = False
             failures += len(failing)
@@ -118,26 +139,33 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--summary", help="write a short summary (counts per mode) to this file")
     parser.add_argument("--agent", help="only this agent's results (default: every agent)")
+    parser.add_argument(
+        "--expected-cases",
+        required=True,
+        metavar="FILE",
+        help="the case ids the spec selects, one a line: each must be in every report",
+    )
     parser.add_argument("modes", nargs="+", metavar="LABEL=INDEX_JSON")
     args = parser.parse_args()
 
+    expected = read_expected(args.expected_cases)
     all_lines, all_ok, failures = [], True, 0
     for spec in args.modes:
         label, sep, path = spec.rpartition("=")
         if not sep:
             label, path = path, spec
-        lines, failed, ok = check_mode(label, path, args.agent)
+        lines, failed, ok = check_mode(label, path, args.agent, expected)
         all_lines.extend(lines)
         failures += failed
         all_ok = all_ok and ok
 
-    verdict = "PASS" if all_ok else f"FAIL ({failures} failing cases)"
+    verdict = "PASS" if all_ok else f"FAIL ({failures} failing or missing cases)"
     print(f"autobahn: {verdict}")
     if args.summary:
         stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
         with open(args.summary, "w", encoding="utf-8") as f:
             f.write(
-                f"Autobahn|Testsuite (wstest 25.10.1), cases * minus 12.* and 13.*, {stamp}\n"
+                f"Autobahn|Testsuite (wstest 25.10.1), every case (12.* and 13.*: permessage-deflate), {stamp}\n"
                 "strict: a case passes only with OK or INFORMATIONAL in behavior and behaviorClose\n"
             )
             f.writelines(line + "\n" for line in all_lines)

@@ -1,27 +1,42 @@
 #!/usr/bin/env bash
-# Builds the npm package: the crate for wasm32 through wasm-pack (installed once, cached,
-# with wasm-bindgen and no wasm-opt taken from the machine rather than downloaded) into
-# pkg/, and a copy in www/pkg/ for the demo page. The package itself is the top-level
-# package.json, which ships pkg/.
+# Builds the npm package into pkg/ (and a copy in www/pkg/ for the demo page): the crate for
+# wasm32 in the `wasm-release` profile of Cargo.toml (no debug info, size-optimised, LTO),
+# wasm-bindgen's `web` glue (wasm-bindgen-cli at the version of Cargo.lock, from
+# scripts/setup-wasm.sh), wasm-opt -Oz from the `binaryen` npm package (scripts/wasm-opt.sh)
+# and the runtime entries of js/. Prints the wasm's size, raw and gzipped;
+# scripts/wasm-floor.sh gives the same figure for a minimal gloo-net echo, the floor to
+# compare it with. The package itself is the top-level package.json, which ships pkg/.
+#
+# No wasm-pack: of its steps this build would keep only cargo and wasm-bindgen, which it runs
+# itself with the profile it wants; the rest (fetching wasm-opt, a package.json) it does not
+# take.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 export UNIWS_CACHE="${UNIWS_CACHE:-$HOME/.cache/uniws}"
-WASM_PACK_VERSION=0.15.1
 ./scripts/setup-wasm.sh >/dev/null
 # shellcheck source=/dev/null
 source "$UNIWS_CACHE/wasm-env.sh"
 
-WASM_PACK="$UNIWS_CACHE/wasm-pack/bin/wasm-pack"
-if ! "$WASM_PACK" --version 2>/dev/null | grep -q " $WASM_PACK_VERSION\$"; then
-    echo "== installing wasm-pack $WASM_PACK_VERSION into $UNIWS_CACHE/wasm-pack"
-    cargo install wasm-pack --version "=$WASM_PACK_VERSION" --locked --root "$UNIWS_CACHE/wasm-pack" -j 2
+# The npm tools (binaryen among them), installed again only when the lock file changed.
+if [ ! -x node_modules/.bin/wasm-opt ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    echo "== npm ci (binaryen's wasm-opt, the test tools)"
+    npm ci --no-audit --no-fund
 fi
 
-echo "== wasm-pack build (target web) into pkg/"
-RUSTUP_TOOLCHAIN="$UNIWS_WASM_TOOLCHAIN" "$WASM_PACK" build --target web --release --mode no-install \
-    --out-dir pkg --out-name uniws --no-pack . -- --locked
+WASM=target/wasm32-unknown-unknown/wasm-release/uniws.wasm
+echo "== cargo build --profile wasm-release for wasm32"
+cargo +"$UNIWS_WASM_TOOLCHAIN" build --locked --lib --target wasm32-unknown-unknown --profile wasm-release
+echo "== wasm-bindgen --target web into pkg/"
+rm -rf pkg
+wasm-bindgen --target web --out-dir pkg --out-name uniws "$WASM"
+echo "== wasm-opt -Oz"
+# shellcheck source=scripts/wasm-opt.sh
+source scripts/wasm-opt.sh
+optimise_wasm pkg/uniws_bg.wasm
+cp js/node.js js/deno.js pkg/
+
 rm -rf www/pkg
 mkdir -p www/pkg
 cp pkg/uniws.js pkg/uniws.d.ts pkg/uniws_bg.wasm www/pkg/
-ls -l pkg/uniws_bg.wasm
+print_wasm_size uniws_bg.wasm pkg/uniws_bg.wasm

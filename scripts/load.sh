@@ -6,15 +6,17 @@
 # server's peak RSS before stopping it (by PID, also on any exit), prints one summary line
 #   load: N connections, M messages, E errors, T s, client peak RSS X MiB, server peak RSS Y MiB
 # and fails if any connection, message or close failed or anything else went wrong. The run
-# (server start, load, teardown) is bounded by LOAD_TIME_LIMIT seconds (100); the build, which
-# is quick once dependencies are built, by LOAD_BUILD_LIMIT (900).
+# (server start, load, teardown) is bounded by LOAD_TIME_LIMIT seconds (600); the build, which
+# is quick once dependencies are built, by LOAD_BUILD_LIMIT (900). Both bounds only catch a
+# hang, however loaded the machine: the time the load took is reported, never judged (speed
+# is the benchmarks' business).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 CONNECTIONS="${LOAD_CONNECTIONS:-10000}"
 MESSAGES="${LOAD_MESSAGES:-10}"
 SIZE="${LOAD_SIZE:-64}"
-TIME_LIMIT="${LOAD_TIME_LIMIT:-100}"
+TIME_LIMIT="${LOAD_TIME_LIMIT:-600}"
 BUILD_LIMIT="${LOAD_BUILD_LIMIT:-900}"
 WANTED_FILES=65536
 
@@ -72,13 +74,13 @@ trap 'exit 130' INT TERM
 target/release/examples/echo_server 127.0.0.1:0 >"$work/server.out" 2>&1 &
 server_pid=$!
 url=""
-for _ in $(seq 100); do
+while ((SECONDS < TIME_LIMIT)); do
     url="$(grep -o 'ws://127\.0\.0\.1:[0-9]*' "$work/server.out" || true)"
     [[ -n "$url" ]] && break
     kill -0 "$server_pid" 2>/dev/null || fail "the echo server exited: $(cat "$work/server.out")"
     sleep 0.1
 done
-[[ -n "$url" ]] || fail "the echo server did not report its address within 10 s"
+[[ -n "$url" ]] || fail "the echo server did not report its address within the $TIME_LIMIT s limit"
 echo "load: echo server (PID $server_pid) on $url" >&2
 
 status=0

@@ -248,7 +248,8 @@ TMP_ENV="$(mktemp "$UNIWS_CACHE/.wasm-env.XXXXXX")"
     printf 'case "$PATH" in %q:*) ;; *) export PATH=%q:"$PATH" ;; esac\n' "$WB_BIN" "$WB_BIN"
     printf 'export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner\n'
     printf 'export CHROMEDRIVER=%q\n' "$CHROMEDRIVER_BIN"
-    printf 'export WASM_BINDGEN_TEST_TIMEOUT=60\n'
+    # For the whole run: a hang guard, never a bound on speed.
+    printf 'export WASM_BINDGEN_TEST_TIMEOUT=600\n'
 } >"$TMP_ENV"
 if [ -f "$ENV_FILE" ] && cmp -s "$TMP_ENV" "$ENV_FILE"; then
     rm -f "$TMP_ENV"

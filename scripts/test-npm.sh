@@ -1,16 +1,30 @@
 #!/usr/bin/env bash
-# npm package tests: builds the package (scripts/build-npm.sh), the `uniws` command and the
-# test server, installs the test tools (playwright-core, typescript; Chromium is Debian's
-# from scripts/setup-wasm.sh), then runs npm-tests/ with node's test runner: the packed
-# tarball in an empty folder driven from a page in headless Chromium, tsc on a TypeScript
-# user, the demo in two tabs, and examples/axum_server from pages of allowed and refused
-# origins.
+# npm package tests: builds the package (scripts/build-npm.sh, which also installs the npm
+# tools: playwright-core, typescript, binaryen), the `uniws` command and the test server;
+# installs Firefox and geckodriver (scripts/setup-firefox.sh; Chromium is Debian's, from
+# scripts/setup-wasm.sh) and the runtimes Node 22, Deno and Bun (npm packages pinned by
+# npm-tests/runtimes/package-lock.json); then runs npm-tests/ with Node 22's test runner:
+# the packed tarball in an empty folder under Node, Deno, Bun, Chromium and Firefox (page
+# and Worker), the page tests in Chromium, tsc on a TypeScript user, the demo in two tabs,
+# and examples/axum_server from Chromium pages of allowed and refused origins.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+export UNIWS_CACHE="${UNIWS_CACHE:-$HOME/.cache/uniws}"
 ./scripts/build-npm.sh
+./scripts/setup-firefox.sh
+# shellcheck source=/dev/null
+source "$UNIWS_CACHE/firefox-env.sh"
 cargo build --locked --example test_server
 cargo build --locked --features cli --bin uniws
 cargo build --locked --features axum --example axum_server
-npm ci --no-audit --no-fund
-node --test --test-concurrency=1 npm-tests/
+
+RUNTIMES=npm-tests/runtimes
+if [ ! -x "$RUNTIMES/node_modules/.bin/node" ] || [ "$RUNTIMES/package-lock.json" -nt "$RUNTIMES/node_modules/.package-lock.json" ]; then
+    echo "== npm ci in $RUNTIMES (Node 22, Deno, Bun)"
+    (cd "$RUNTIMES" && npm ci --no-audit --no-fund)
+fi
+NODE="$RUNTIMES/node_modules/.bin/node"
+echo "== node --test under $("$NODE" --version)"
+# Files, not the folder: Node 22's runner takes a folder argument as a file to run.
+"$NODE" --test --test-concurrency=1 npm-tests/*.test.mjs

@@ -23,10 +23,10 @@ cargo clippy --all-targets --features cli,axum --locked -- -D warnings
 step "unit, integration and doc tests (the uniws command and the axum integration included)"
 cargo test --locked --features cli,axum -- --test-threads=2
 
-step "browser backend: wasm32 build, clippy, wasm-bindgen-test in headless Chromium"
+step "browser backend: wasm32 build, clippy, wasm-bindgen-test in headless Chromium and Firefox"
 ./scripts/test-browser.sh
 
-step "npm package, TypeScript declarations and the demo in headless Chromium"
+step "npm package in Node 22, Deno, Bun, Chromium and Firefox, TypeScript declarations, the demo"
 ./scripts/test-npm.sh
 
 step "load: 10,000 concurrent connections (scripts/load.sh)"

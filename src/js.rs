@@ -1,15 +1,23 @@
 //! The JavaScript bindings of the npm package (wasm32 only): the same model as for Rust —
 //! `WebSocket.connect(url, options)`, `send`, `sendAll`, `recv`, `recvAll`, `protocol`,
 //! `maxFrameSize`, `close`, and a `Message` with `data`, `type` and `partial` — with typed
-//! TypeScript declarations and errors that carry a stable `name` and `code`.
+//! TypeScript declarations and errors that carry a stable `name` and `code`. What JavaScript
+//! adds: `for await` over whole messages, a `closed` promise, `AbortSignal`s for `connect`
+//! and the receiving calls, and `extensions`. Only globals that every runtime has are used
+//! (`WebSocket`, `URL`, `AbortSignal`, `setTimeout`): no `window`, so the same bindings run in
+//! pages, Workers, Node, Deno and Bun.
 
+use std::cell::Cell;
+use std::pin::pin;
 use std::rc::Rc;
 use std::time::Duration;
 
+use futures::future::{Either, select};
 use futures::lock::Mutex;
-use js_sys::{Object, Reflect, Uint8Array};
+use js_sys::{Object, Promise, Reflect, Symbol, Uint8Array};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::future_to_promise;
+use wasm_bindgen_futures::{JsFuture, future_to_promise};
+use web_sys::AbortSignal;
 
 use crate::{ConnectOptions, Error, Message, MessageType, RecvHalf, SendHalf};
 
@@ -28,6 +36,33 @@ export interface ConnectOptions {
   maxFrameSize?: number;
   /** Query parameters appended to the URL. */
   params?: Record<string, string>;
+  /** Gives up connecting when it aborts: the promise rejects with the signal's reason. */
+  signal?: AbortSignal;
+}
+
+/** Options of a call that waits for the peer. */
+export interface WaitOptions {
+  /** Stops waiting when it aborts (rejecting with the signal's reason); the connection
+   *  stays open and loses nothing. */
+  signal?: AbortSignal;
+}
+
+/** How the connection ended: the close event's code and reason, and whether the close
+ *  handshake finished (1005: no code was given; 1006: the connection was lost). */
+export interface CloseInfo {
+  readonly code: number;
+  readonly reason: string;
+  readonly wasClean: boolean;
+}
+
+interface WebSocket2 {
+  /** `for await (const message of ws)`: whole messages (up to 64 MiB each) until the
+   *  connection closes; the same as `ws.messages()`. */
+  [Symbol.asyncIterator](): Messages;
+}
+
+export interface Messages {
+  [Symbol.asyncIterator](): Messages;
 }
 
 /** The stable codes of `UniwsError`. */
@@ -107,6 +142,10 @@ impl JsMessage {
     }
 }
 
+/// What `for await (const message of ws)` takes at most per message: as much as the browser
+/// backend lets wait unread (see `MIN_QUEUE_LIMIT` in browser/connect.rs).
+const DEFAULT_MAX_MESSAGE_SIZE: usize = 64 << 20;
+
 /// A WebSocket connection with the uniws message model.
 #[wasm_bindgen(js_name = WebSocket)]
 pub struct JsWebSocket {
@@ -115,6 +154,7 @@ pub struct JsWebSocket {
     protocol: Option<String>,
     extensions: Option<String>,
     max_frame_size: usize,
+    closed: Promise,
 }
 
 #[wasm_bindgen(js_class = WebSocket)]
@@ -128,8 +168,12 @@ impl JsWebSocket {
         #[wasm_bindgen(unchecked_optional_param_type = "ConnectOptions")] options: JsValue,
     ) -> js_sys::Promise {
         future_to_promise(async move {
+            let signal = signal_of(&options)?;
             let options = connect_options(&options)?;
-            let ws = crate::connect(&url, &options).await.map_err(|e| js_error(&e))?;
+            let connecting = async { crate::connect(&url, &options).await.map_err(|e| js_error(&e)) };
+            // An abort drops the connecting future, which closes the browser socket.
+            let ws = abortable(signal.as_ref(), connecting).await?;
+            let closed = Promise::new(&mut |resolve, _| ws.on_close(resolve));
             let protocol = ws.protocol().map(str::to_owned);
             let extensions = ws.extensions().map(str::to_owned);
             let max_frame_size = ws.max_frame_size();
@@ -140,8 +184,12 @@ impl JsWebSocket {
                 protocol,
                 extensions,
                 max_frame_size,
+                closed,
             };
-            Ok(ws.into())
+            let ws = JsValue::from(ws);
+            let prototype = Object::get_prototype_of(&ws);
+            make_async_iterable(&ws, &Reflect::get(&prototype, &JsValue::from_str("messages"))?);
+            Ok(ws)
         })
     }
 
@@ -165,10 +213,15 @@ impl JsWebSocket {
 
     /// The next message; one over `maxFrameSize` arrives in partial parts.
     #[wasm_bindgen(unchecked_return_type = "Promise<Message>")]
-    pub fn recv(&self) -> js_sys::Promise {
+    pub fn recv(
+        &self,
+        #[wasm_bindgen(unchecked_optional_param_type = "WaitOptions")] options: JsValue,
+    ) -> js_sys::Promise {
         let half = self.recv.clone();
         future_to_promise(async move {
-            let message = half.lock().await.recv().await.map_err(|e| js_error(&e))?;
+            let signal = signal_of(&options)?;
+            let receiving = async { half.lock().await.recv().await.map_err(|e| js_error(&e)) };
+            let message = abortable(signal.as_ref(), receiving).await?;
             Ok(JsMessage::from(message).into())
         })
     }
@@ -178,13 +231,39 @@ impl JsWebSocket {
     pub fn recv_all(
         &self,
         #[wasm_bindgen(js_name = maxMessageSize)] max_message_size: f64,
+        #[wasm_bindgen(unchecked_optional_param_type = "WaitOptions")] options: JsValue,
     ) -> js_sys::Promise {
         let half = self.recv.clone();
         future_to_promise(async move {
             let max = to_size(max_message_size, "maxMessageSize")?;
-            let message = half.lock().await.recv_all(max).await.map_err(|e| js_error(&e))?;
+            let signal = signal_of(&options)?;
+            // An abort leaves what was put together in the receiving half, for the next call.
+            let receiving = async { half.lock().await.recv_all(max).await.map_err(|e| js_error(&e)) };
+            let message = abortable(signal.as_ref(), receiving).await?;
             Ok(JsMessage::from(message).into())
         })
+    }
+
+    /// Whole messages of at most `maxMessageSize` bytes (default 64 MiB) until the connection
+    /// closes, for `for await`; `ws[Symbol.asyncIterator]` is this method.
+    #[wasm_bindgen(unchecked_return_type = "Messages")]
+    pub fn messages(
+        &self,
+        #[wasm_bindgen(js_name = maxMessageSize, unchecked_optional_param_type = "number")] max: Option<f64>,
+        #[wasm_bindgen(unchecked_optional_param_type = "WaitOptions")] options: JsValue,
+    ) -> Result<JsValue, JsValue> {
+        let max = match max {
+            Some(size) => to_size(size, "maxMessageSize")?,
+            None => DEFAULT_MAX_MESSAGE_SIZE,
+        };
+        let signal = signal_of(&options)?;
+        let messages = JsValue::from(Messages { recv: self.recv.clone(), max, signal, done: Rc::default() });
+        // An async iterator's `[Symbol.asyncIterator]()` returns the iterator itself, which is
+        // what `Object.prototype.valueOf` does for an object.
+        let value_of =
+            Reflect::get(&Object::get_prototype_of(&Object::new()), &JsValue::from_str("valueOf"))?;
+        make_async_iterable(&messages, &value_of);
+        Ok(messages)
     }
 
     /// The negotiated subprotocol, if any.
@@ -193,11 +272,17 @@ impl JsWebSocket {
         self.protocol.clone()
     }
 
-    /// The negotiated extensions (the browser's `WebSocket.extensions`, such as
-    /// `permessage-deflate`), if any.
+    /// The extensions the server accepted (`Sec-WebSocket-Extensions`), if any.
     #[wasm_bindgen(getter)]
     pub fn extensions(&self) -> Option<String> {
         self.extensions.clone()
+    }
+
+    /// Resolves once the connection is closed, however that happened, with the close code,
+    /// reason and whether the close handshake finished; it never rejects.
+    #[wasm_bindgen(getter, unchecked_return_type = "Promise<CloseInfo>")]
+    pub fn closed(&self) -> Promise {
+        self.closed.clone()
     }
 
     /// The frame size limit.
@@ -225,6 +310,97 @@ impl JsWebSocket {
             Ok(JsValue::UNDEFINED)
         })
     }
+}
+
+/// The whole messages of a connection, as an async iterator: `next` gives each text or binary
+/// message and ends (`done`) when the connection closes; other errors reject.
+#[wasm_bindgen]
+pub struct Messages {
+    recv: Rc<Mutex<RecvHalf>>,
+    max: usize,
+    signal: Option<AbortSignal>,
+    done: Rc<Cell<bool>>,
+}
+
+#[wasm_bindgen]
+impl Messages {
+    /// The next whole message, or the end once the connection closed.
+    #[wasm_bindgen(unchecked_return_type = "Promise<IteratorResult<Message, undefined>>")]
+    pub fn next(&self) -> Promise {
+        let (recv, max, done, signal) = (self.recv.clone(), self.max, self.done.clone(), self.signal.clone());
+        future_to_promise(async move {
+            if done.get() {
+                return Ok(iterator_result(None));
+            }
+            let receiving = async {
+                match recv.lock().await.recv_all(max).await {
+                    Ok(message) if message.message_type() != MessageType::Close => Ok(Some(message)),
+                    Ok(_) | Err(Error::Closed) => Ok(None),
+                    Err(e) => Err(js_error(&e)),
+                }
+            };
+            let message = abortable(signal.as_ref(), receiving).await?;
+            done.set(message.is_none());
+            Ok(iterator_result(message.map(|m| JsMessage::from(m).into())))
+        })
+    }
+
+    /// Ends the iteration (`break` out of `for await` calls it); the connection stays open.
+    #[wasm_bindgen(js_name = "return", unchecked_return_type = "Promise<IteratorResult<Message, undefined>>")]
+    pub fn finish(&self) -> Promise {
+        self.done.set(true);
+        Promise::resolve(&iterator_result(None))
+    }
+}
+
+/// `{ value, done }` as an async iterator gives it: `done` when there is no value.
+fn iterator_result(value: Option<JsValue>) -> JsValue {
+    let result = Object::new();
+    let done = value.is_none();
+    let _ = Reflect::set(&result, &JsValue::from_str("value"), &value.unwrap_or(JsValue::UNDEFINED));
+    let _ = Reflect::set(&result, &JsValue::from_str("done"), &JsValue::from_bool(done));
+    result.into()
+}
+
+/// Makes the instances of `instance`'s class async-iterable through `method`: wasm-bindgen
+/// cannot name a method by a symbol, so `Symbol.asyncIterator` is set on the prototype.
+fn make_async_iterable(instance: &JsValue, method: &JsValue) {
+    let _ = Reflect::set(&Object::get_prototype_of(instance), &Symbol::async_iterator(), method);
+}
+
+/// Runs `work` until it finishes or `signal` aborts; an abort drops `work` and rejects with
+/// the signal's reason (an `AbortError` unless the caller gave one), as `fetch` does.
+async fn abortable<T>(
+    signal: Option<&AbortSignal>,
+    work: impl Future<Output = Result<T, JsValue>>,
+) -> Result<T, JsValue> {
+    let Some(signal) = signal else { return work.await };
+    if signal.aborted() {
+        return Err(signal.reason());
+    }
+    // The promise's own `reject` is the listener: no Rust closure to keep alive or free.
+    let mut reject = None;
+    let aborted = Promise::new(&mut |_, r| reject = Some(r));
+    let reject = reject.expect("the Promise constructor runs its executor at once");
+    signal.add_event_listener_with_callback("abort", &reject)?;
+    let outcome = match select(pin!(work), JsFuture::from(aborted)).await {
+        Either::Left((result, _)) => result,
+        Either::Right(_) => Err(signal.reason()),
+    };
+    let _ = signal.remove_event_listener_with_callback("abort", &reject);
+    outcome
+}
+
+/// The `signal` of an options object, if it has one.
+fn signal_of(options: &JsValue) -> Result<Option<AbortSignal>, JsValue> {
+    if !options.is_object() {
+        return Ok(None);
+    }
+    let signal = Reflect::get(options, &JsValue::from_str("signal"))?;
+    if signal.is_undefined() {
+        return Ok(None);
+    }
+    signal.dyn_into().map(Some).map_err(|_| invalid_argument("signal must be an AbortSignal"))
 }
 
 impl JsWebSocket {
@@ -271,7 +447,7 @@ fn build(data: &JsValue, kind: Option<&str>, partial: bool) -> Result<Message, J
             Message::pong(bytes().ok_or_else(|| invalid_argument("pong data must be a Uint8Array"))?)
         }
         (Some(kind), _) => {
-            return Err(invalid_argument(&format!("data does not fit a message of type {kind:?}")));
+            return Err(invalid_argument(&format!("data does not fit a message of type \"{kind}\"")));
         }
     };
     Ok(message.with_partial(partial))
@@ -307,7 +483,9 @@ fn connect_options(value: &JsValue) -> Result<ConnectOptions, JsValue> {
                     )
                 })
             }
-            other => return Err(invalid_argument(&format!("unknown option {other:?}"))),
+            // Taken by `connect` itself: it is about the call, not the connection.
+            "signal" => options,
+            other => return Err(invalid_argument(&format!("unknown option \"{other}\""))),
         };
     }
     Ok(options)

@@ -1,7 +1,8 @@
 //! # uniws
 //!
 //! One WebSocket API for Rust, natively (tokio, an RFC 6455 codec and handshake of our own,
-//! TLS through rustls) and, in a later release, in the browser. The API is the Rust shape of
+//! TLS through rustls) and in the browser (wasm32, over the browser's WebSocket, what it hides
+//! emulated and what it cannot do refused by name). The API is the Rust shape of
 //! Gerbil Scheme's `:std/net/websocket`: [`Message`]s with data, type and a partial flag;
 //! `send`, `send_all`, `recv`, `recv_all`, `protocol`, `max_frame_size` on one [`WebSocket`];
 //! [`connect`] with [`ConnectOptions`]; a server [`request_handler`] with subprotocol
@@ -66,7 +67,8 @@ pub mod axum {
     pub use crate::native::axum_upgrade::WebSocketUpgrade;
 }
 
-/// The README's examples are compiled and run as doc tests.
+/// The README's Rust example, the quick start, is compiled as a doc test but not run: it
+/// binds a fixed port (9001).
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;

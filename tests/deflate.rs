@@ -15,6 +15,9 @@ use tokio::net::{TcpListener, TcpStream};
 use uniws::proto::deflate::{Deflater, Inflater};
 use uniws::proto::handshake::accept_key;
 use uniws::{ConnectOptions, DeflateOptions, Error, Message, MessageType, ServerOptions, WebSocket, connect};
+use wire::{BINARY, CLOSE, CONTINUATION, FIN, KEY, PING, RSV1, RSV2, TEXT, header_value, masked};
+
+mod wire;
 
 /// Counts the heap in use and its peak, so the bomb test can weigh what inflating cost.
 struct Counting;
@@ -54,15 +57,6 @@ static ALLOCATOR: Counting = Counting;
 
 /// The bound on every wait: a hang guard, not a speed requirement.
 const LIMIT: Duration = Duration::from_secs(30);
-const KEY: &str = "dGhlIHNhbXBsZSBub25jZQ==";
-const MASK: [u8; 4] = [0x11, 0x22, 0x33, 0x44];
-const FIN: u8 = 0x80;
-const RSV1: u8 = 0x40;
-const CONTINUATION: u8 = 0x0;
-const TEXT: u8 = 0x1;
-const BINARY: u8 = 0x2;
-const CLOSE: u8 = 0x8;
-const PING: u8 = 0x9;
 /// The answer of a default uniws server to any valid offer.
 const SERVER_ANSWER: &str = "permessage-deflate; server_no_context_takeover; client_no_context_takeover";
 
@@ -77,37 +71,11 @@ fn deflate(message: &[u8]) -> Vec<u8> {
     out
 }
 
-/// A masked client frame.
-fn frame(b0: u8, payload: &[u8]) -> Vec<u8> {
-    let mut out = vec![b0];
-    match payload.len() {
-        n @ 0..=125 => out.push(0x80 | n as u8),
-        n @ 126..=0xffff => {
-            out.push(0x80 | 126);
-            out.extend((n as u16).to_be_bytes());
-        }
-        n => {
-            out.push(0x80 | 127);
-            out.extend((n as u64).to_be_bytes());
-        }
-    }
-    out.extend(MASK);
-    out.extend(payload.iter().enumerate().map(|(i, b)| b ^ MASK[i % 4]));
-    out
-}
-
 /// A raw TCP peer speaking WebSocket by hand.
 struct Raw {
     tcp: TcpStream,
     /// The HTTP head it received (the 101 on a client, the request on a server).
     head: String,
-}
-
-fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
-    head.lines()
-        .filter_map(|l| l.split_once(':'))
-        .find(|(n, _)| n.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.trim())
 }
 
 impl Raw {
@@ -131,7 +99,7 @@ impl Raw {
         let (tcp, _) = within(listener.accept()).await.unwrap();
         let mut raw = Self { tcp, head: String::new() };
         raw.head = raw.read_head().await;
-        let key = header(&raw.head, "sec-websocket-key").unwrap().to_owned();
+        let key = header_value(&raw.head, "sec-websocket-key").unwrap().to_owned();
         let answer = extensions.map(|e| format!("Sec-WebSocket-Extensions: {e}\r\n")).unwrap_or_default();
         let response = format!(
             "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
@@ -223,16 +191,16 @@ async fn echo_server(options: ServerOptions) -> (SocketAddr, tokio::sync::mpsc::
 async fn a_server_inflates_what_it_gets_and_compresses_what_it_sends() {
     let (addr, _) = echo_server(ServerOptions::new()).await;
     let mut raw = Raw::client(addr, Some("permessage-deflate; client_max_window_bits")).await;
-    assert_eq!(header(&raw.head, "sec-websocket-extensions"), Some(SERVER_ANSWER));
+    assert_eq!(header_value(&raw.head, "sec-websocket-extensions"), Some(SERVER_ANSWER));
 
     // RFC 7692 §7.2.3.1's "Hello", compressed; it comes back uncompressed, being under the
     // threshold below which compressing does not pay.
-    raw.send(&frame(FIN | RSV1 | TEXT, &[0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00])).await;
+    raw.send(&masked(FIN | RSV1 | TEXT, &[0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00])).await;
     assert_eq!(raw.read_frame().await, (FIN | TEXT, b"Hello".to_vec()));
 
     // A compressible message comes back much smaller on the wire, RSV1 set.
     let chat = br#"{"user":"ada","text":"hello hello hello hello hello hello hello hello"}"#.repeat(10);
-    raw.send(&frame(FIN | RSV1 | TEXT, &deflate(&chat))).await;
+    raw.send(&masked(FIN | RSV1 | TEXT, &deflate(&chat))).await;
     let (b0, payload) = raw.read_frame().await;
     assert_eq!(b0, FIN | RSV1 | TEXT);
     assert!(payload.len() * 5 < chat.len(), "{} bytes for {}", payload.len(), chat.len());
@@ -245,7 +213,8 @@ async fn a_server_inflates_what_it_gets_and_compresses_what_it_sends() {
     // Most of it in the first frame, so that the first part echoed is over the threshold.
     let (a, rest) = whole.split_at(whole.len() - 6);
     let (b, c) = rest.split_at(3);
-    raw.send(&[frame(RSV1 | BINARY, a), frame(CONTINUATION, b), frame(FIN | CONTINUATION, c)].concat()).await;
+    raw.send(&[masked(RSV1 | BINARY, a), masked(CONTINUATION, b), masked(FIN | CONTINUATION, c)].concat())
+        .await;
     let mut echoed = Vec::new();
     let mut inflater = Inflater::new(15, true);
     for i in 0..3 {
@@ -269,14 +238,14 @@ async fn invalid_offers_are_declined_and_the_connection_goes_on_uncompressed() {
         "x-webkit-deflate-frame",
     ] {
         let mut raw = Raw::client(addr, Some(offer)).await;
-        assert_eq!(header(&raw.head, "sec-websocket-extensions"), None, "{offer}");
-        raw.send(&frame(FIN | TEXT, b"plain text, long enough to be worth compressing")).await;
+        assert_eq!(header_value(&raw.head, "sec-websocket-extensions"), None, "{offer}");
+        raw.send(&masked(FIN | TEXT, b"plain text, long enough to be worth compressing")).await;
         let (b0, _) = raw.read_frame().await;
         assert_eq!(b0, FIN | TEXT, "{offer}: nothing compressed");
     }
     let (addr, _) = echo_server(ServerOptions::new().deflate(DeflateOptions::disabled())).await;
     let raw = Raw::client(addr, Some("permessage-deflate")).await;
-    assert_eq!(header(&raw.head, "sec-websocket-extensions"), None, "compression turned off");
+    assert_eq!(header_value(&raw.head, "sec-websocket-extensions"), None, "compression turned off");
 }
 
 /// Sends `frames` on a fresh connection (negotiated or not) and returns the close code the
@@ -293,12 +262,12 @@ async fn violation(negotiate: bool, frames: &[Vec<u8>]) -> (u16, Error) {
 async fn rsv1_where_it_may_not_be_fails_with_1002() {
     let hello = [0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00];
     let cases = [
-        (false, vec![frame(FIN | RSV1 | TEXT, &hello)]),
-        (true, vec![frame(RSV1 | TEXT, &hello[..3]), frame(FIN | RSV1 | CONTINUATION, &hello[3..])]),
-        (true, vec![frame(TEXT, b"a"), frame(FIN | RSV1 | CONTINUATION, &hello)]),
-        (true, vec![frame(FIN | RSV1 | PING, b"")]),
-        (true, vec![frame(FIN | RSV1 | CLOSE, &1000u16.to_be_bytes())]),
-        (true, vec![frame(FIN | 0x20 | TEXT, b"a")]),
+        (false, vec![masked(FIN | RSV1 | TEXT, &hello)]),
+        (true, vec![masked(RSV1 | TEXT, &hello[..3]), masked(FIN | RSV1 | CONTINUATION, &hello[3..])]),
+        (true, vec![masked(TEXT, b"a"), masked(FIN | RSV1 | CONTINUATION, &hello)]),
+        (true, vec![masked(FIN | RSV1 | PING, b"")]),
+        (true, vec![masked(FIN | RSV1 | CLOSE, &1000u16.to_be_bytes())]),
+        (true, vec![masked(FIN | RSV2 | TEXT, b"a")]),
     ];
     for (negotiate, frames) in cases {
         let (code, error) = violation(negotiate, &frames).await;
@@ -312,19 +281,19 @@ async fn corrupt_trailing_or_invalid_text_data_fails_with_1007() {
     let mut trailing = vec![0xf3, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00];
     trailing.extend(b"more");
     for (what, frames, utf8) in [
-        ("a reserved block type", vec![frame(FIN | RSV1 | BINARY, &[0xff, 0xff, 0xff])], false),
+        ("a reserved block type", vec![masked(FIN | RSV1 | BINARY, &[0xff, 0xff, 0xff])], false),
         (
             "stored block lengths that disagree",
-            vec![frame(FIN | RSV1 | BINARY, &[0x00, 0x05, 0x00, 0x00, 0x00])],
+            vec![masked(FIN | RSV1 | BINARY, &[0x00, 0x05, 0x00, 0x00, 0x00])],
             false,
         ),
-        ("bytes after the final block", vec![frame(FIN | RSV1 | BINARY, &trailing)], false),
-        ("invalid UTF-8 once inflated", vec![frame(FIN | RSV1 | TEXT, &deflate(b"ok \xff\xfe"))], true),
+        ("bytes after the final block", vec![masked(FIN | RSV1 | BINARY, &trailing)], false),
+        ("invalid UTF-8 once inflated", vec![masked(FIN | RSV1 | TEXT, &deflate(b"ok \xff\xfe"))], true),
         (
             "UTF-8 cut short at the message's end",
             vec![
-                frame(RSV1 | TEXT, &deflate(b"\xe2\x82")[..1]),
-                frame(FIN | CONTINUATION, &deflate(b"\xe2\x82")[1..]),
+                masked(RSV1 | TEXT, &deflate(b"\xe2\x82")[..1]),
+                masked(FIN | CONTINUATION, &deflate(b"\xe2\x82")[1..]),
             ],
             true,
         ),
@@ -366,7 +335,7 @@ async fn a_deflate_bomb_stops_at_the_limit_and_costs_at_most_about_the_limit() {
     let cut_short = Inflater::new(15, true).inflate(&bomb, true, 64 << 20, &mut inflated);
     assert!(cut_short.is_err() && inflated.len() > 64 << 20 && inflated.iter().all(|&b| b == 0));
     drop(inflated);
-    let framed = frame(FIN | RSV1 | BINARY, &bomb);
+    let framed = masked(FIN | RSV1 | BINARY, &bomb);
 
     for (max_frame_size, recv_all) in [(2 << 20, None), (2 << 20, Some(256 << 10))] {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -417,7 +386,7 @@ async fn a_client_compresses_as_told_and_refuses_answers_it_did_not_ask_for() {
     });
     let mut raw = Raw::server(&listener, Some("permessage-deflate; client_max_window_bits=10")).await;
     assert_eq!(
-        header(&raw.head, "sec-websocket-extensions"),
+        header_value(&raw.head, "sec-websocket-extensions"),
         Some("permessage-deflate; client_max_window_bits"),
         "offered as browsers offer"
     );

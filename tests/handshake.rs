@@ -13,8 +13,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt, DuplexStream};
+use tokio::net::TcpStream;
 use tokio::time::timeout;
 use uniws::proto::handshake::accept_key;
 use uniws::{ConnectOptions, Error, Message, ServerOptions, WebSocket, connect, request_handler};
@@ -33,7 +33,7 @@ async fn read_head(stream: &mut TcpStream) -> String {
 }
 
 /// Reads until EOF or an error (a reset after the answer still leaves the answer).
-async fn read_to_eof(stream: &mut TcpStream) -> String {
+async fn read_to_eof(stream: &mut (impl AsyncRead + Unpin)) -> String {
     let mut all = Vec::new();
     let mut chunk = [0u8; 4096];
     loop {
@@ -483,30 +483,32 @@ async fn the_server_chooses_a_subprotocol_from_a_raw_request() {
 
 // ---- slow clients ----
 
-/// Accepts one connection with a 300 ms handshake deadline; the outcome and how long it took.
+/// Accepts one in-memory connection with a 300 ms handshake deadline: the outcome, and how
+/// long it took on tokio's clock. The tests using it run on the paused clock, which moves
+/// only when every task waits, straight to the next timer: the deadline is then measured
+/// exactly, however loaded the machine, and needs no real socket (whose bytes in flight the
+/// paused clock would not wait for).
 fn accept_with_300ms_deadline(
-    listener: TcpListener,
+    server_end: DuplexStream,
 ) -> tokio::task::JoinHandle<(Result<(), Error>, Duration)> {
     tokio::spawn(async move {
-        let (tcp, _) = listener.accept().await.unwrap();
-        let started = Instant::now();
-        let result = ServerOptions::new().handshake_timeout(Duration::from_millis(300)).accept(tcp).await;
+        let started = tokio::time::Instant::now();
+        let result =
+            ServerOptions::new().handshake_timeout(Duration::from_millis(300)).accept(server_end).await;
         (result.map(|_| ()), started.elapsed())
     })
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_slowloris_client_is_cut_off_at_the_handshake_timeout() {
-    let (listener, addr) = bind().await;
-    let server = accept_with_300ms_deadline(listener);
-    let mut client = within(TcpStream::connect(addr)).await.unwrap();
+    let (server_end, mut client) = tokio::io::duplex(64 << 10);
+    let server = accept_with_300ms_deadline(server_end);
     within(client.write_all(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: webs")).await.unwrap();
     let (result, elapsed) = within(server).await.unwrap();
     assert!(matches!(result, Err(Error::Timeout)), "{result:?}");
-    assert!(elapsed >= Duration::from_millis(250), "gave up too early: {elapsed:?}");
-    assert!(elapsed < Duration::from_secs(2), "gave up too late: {elapsed:?}");
+    assert_eq!(elapsed, Duration::from_millis(300));
     // The connection is closed: the client reads EOF (no upgrade, at most an error answer).
-    let rest = timeout(Duration::from_secs(2), read_to_eof(&mut client)).await.expect("connection left open");
+    let rest = within(read_to_eof(&mut client)).await;
     assert!(rest.is_empty() || status_of(&rest) == Some(408), "{rest}");
 }
 
@@ -621,10 +623,8 @@ async fn a_redirect_loop_stops_after_max_redirects() {
         format!("HTTP/1.1 302 Found\r\nLocation: ws://{me}/again\r\nContent-Length: 0\r\n\r\n")
     })
     .await;
-    let started = Instant::now();
     let err = connect_err(&format!("ws://{}/", fake.addr), &ConnectOptions::new().max_redirects(3)).await;
     assert!(matches!(err, Error::Handshake { status: Some(302 | 301), .. }), "{err:?}");
-    assert!(started.elapsed() < Duration::from_secs(2));
     // The first request and three redirects: four requests, then it stops.
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert_eq!(fake.heads().len(), 4, "{:#?}", fake.heads());
@@ -727,7 +727,6 @@ async fn a_server_that_never_answers_times_out() {
     let elapsed = started.elapsed();
     assert!(matches!(err, Error::Timeout), "{err:?}");
     assert!(elapsed >= Duration::from_millis(250), "{elapsed:?}");
-    assert!(elapsed < Duration::from_secs(2), "{elapsed:?}");
     drop(listener);
 }
 
@@ -737,25 +736,22 @@ async fn the_timeout_covers_redirects_too() {
     let fake =
         Fake::start(move |_, _, _| format!("HTTP/1.1 302 Found\r\nLocation: ws://{silent_addr}/\r\n\r\n"))
             .await;
-    let started = Instant::now();
     let options = ConnectOptions::new().max_redirects(2).timeout(Duration::from_millis(300));
     let err = connect_err(&format!("ws://{}/", fake.addr), &options).await;
     assert!(matches!(err, Error::Timeout), "{err:?}");
-    assert!(started.elapsed() < Duration::from_secs(2));
     drop(silent);
 }
 
 #[tokio::test]
-async fn a_closed_port_is_an_io_error_at_once() {
+async fn a_closed_port_is_an_io_error_with_no_timeout_set() {
     let (listener, addr) = bind().await;
     drop(listener);
-    let started = Instant::now();
+    // No timeout is set: only the refusal itself can end the connect.
     let err = connect_err(&format!("ws://{addr}/"), &ConnectOptions::new()).await;
     match &err {
         Error::Io(e) => assert_eq!(e.kind(), std::io::ErrorKind::ConnectionRefused),
         other => panic!("expected Error::Io, got {other:?}"),
     }
-    assert!(started.elapsed() < Duration::from_secs(1));
 }
 
 // ---- URLs and header values ----
@@ -886,11 +882,10 @@ async fn a_frame_sent_with_the_request_is_not_lost() {
     assert_eq!(within(server).await.unwrap().unwrap(), Message::text("hi"));
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_client_dripping_bytes_is_cut_off_at_the_handshake_timeout() {
-    let (listener, addr) = bind().await;
-    let server = accept_with_300ms_deadline(listener);
-    let mut client = within(TcpStream::connect(addr)).await.unwrap();
+    let (server_end, mut client) = tokio::io::duplex(64 << 10);
+    let server = accept_with_300ms_deadline(server_end);
     let drip = tokio::spawn(async move {
         // One byte every 50 ms: the deadline covers the whole head, not each read.
         for &byte in good_request("").as_bytes() {
@@ -903,8 +898,8 @@ async fn a_client_dripping_bytes_is_cut_off_at_the_handshake_timeout() {
     });
     let (result, elapsed) = within(server).await.unwrap();
     assert!(matches!(result, Err(Error::Timeout)), "{result:?}");
-    assert!(elapsed < Duration::from_secs(2), "{elapsed:?}");
-    // The dripping client eventually finds the connection closed.
+    assert_eq!(elapsed, Duration::from_millis(300));
+    // The dripping client finds the connection closed.
     assert!(within(drip).await.unwrap(), "the server kept reading after its deadline");
 }
 
@@ -926,9 +921,10 @@ async fn serve_drops_a_silent_client_after_the_handshake_timeout_and_goes_on() {
     tokio::spawn(handler.serve(listener));
     let started = Instant::now();
     let mut silent = within(TcpStream::connect(addr)).await.unwrap();
+    // Without the deadline the server would wait for the head for ever, and this would hang.
     let rest = within(read_to_eof(&mut silent)).await;
     assert!(rest.is_empty() || status_of(&rest) == Some(408), "{rest}");
-    assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+    assert!(started.elapsed() >= Duration::from_millis(250), "{:?}", started.elapsed());
     // The loop still serves.
     let mut ws = within(connect(&format!("ws://{addr}/"), &ConnectOptions::new())).await.unwrap();
     assert_echoes(&mut ws).await;

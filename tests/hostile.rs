@@ -5,13 +5,14 @@
 //! frame, a frame announcing 2^63-1 bytes, and data frames after the peer's close. Each test
 //! checks what the server's `recv`/`recv_all` returned (the exact `Error`), what it put on the
 //! wire (close code, then the end of the stream), and that the same server goes on serving
-//! other connections. Every await has a deadline.
+//! other connections. Every await has a deadline, there only to turn a hang into a failure:
+//! what is checked is the outcome, never how fast it came.
 
 use std::net::SocketAddr;
 use std::ops::Range;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpSocket;
@@ -23,10 +24,10 @@ use uniws::{
     ConnectOptions, Error, MAX_FRAGMENTS, Message, MessageType, WebSocket, connect, request_handler,
 };
 
-/// The bound on every wait not timed more tightly.
-const LIMIT: Duration = Duration::from_secs(5);
-/// How soon a violation decidable from what was already sent must be answered.
-const FAST: Duration = Duration::from_secs(1);
+/// The bound on every wait: only a hang reaches it, however loaded the machine. A violation
+/// decidable from what was already sent is shown to be answered at once by the peer never
+/// sending the rest: waiting for it would be a hang.
+const LIMIT: Duration = Duration::from_secs(60);
 /// The server's `max_frame_size`, and `recv_all`'s message limit.
 const MAX_FRAME: usize = 1 << 20;
 /// Fragments in the fragment floods.
@@ -298,9 +299,9 @@ impl Raw {
         }
     }
 
-    /// The next frame is a close frame with `code`, arriving within `limit`.
-    async fn expect_close(&mut self, code: u16, limit: Duration) {
-        match self.next_frame(limit).await {
+    /// The next frame is a close frame with `code`.
+    async fn expect_close(&mut self, code: u16) {
+        match self.next_frame(LIMIT).await {
             Some((b0, payload)) if b0 == Op::Close.last() && payload.len() >= 2 => {
                 assert_eq!(u16::from_be_bytes([payload[0], payload[1]]), code, "close code");
                 assert!(std::str::from_utf8(&payload[2..]).is_ok(), "close reason is not UTF-8");
@@ -351,7 +352,7 @@ async fn recv_all_stops_a_message_of_100_000_fragments_right_after_max_fragments
         "expected TooManyFragments {{ max: {MAX_FRAGMENTS} }}, got {outcome:?}"
     );
     assert_eq!((outcome.frames, outcome.pings), (0, 1), "recv_all returned part of the message");
-    raw.expect_close(1009, FAST).await;
+    raw.expect_close(1009).await;
     raw.expect_end().await;
     server.assert_still_serving("/recv_all").await;
 }
@@ -362,7 +363,7 @@ async fn recv_delivers_all_100_000_fragments_as_the_limit_is_recv_alls() {
     let mut raw = Raw::connect(server.addr, "/recv", None).await;
     raw.send(&fragments(0..FRAGMENTS, FRAGMENTS)).await;
     raw.send(&close(1000, "done")).await;
-    raw.expect_close(1000, LIMIT).await;
+    raw.expect_close(1000).await;
     raw.expect_end().await;
     let outcome = server.outcome().await;
     assert_eq!((outcome.frames, outcome.bytes, outcome.messages), (FRAGMENTS, FRAGMENTS, 1), "{outcome:?}");
@@ -382,20 +383,14 @@ async fn a_ping_flood_from_a_peer_that_never_reads_gets_coalesced_pongs() {
         let written = write.write_all(&flood).await;
         (write, written)
     });
-    // The client reads nothing meanwhile: the server must go on reading all the same.
-    let started = Instant::now();
-    loop {
-        let seen = server.shared.pings.load(Ordering::SeqCst);
-        if seen == PINGS as usize {
-            break;
+    // The client reads nothing meanwhile: the server must go on reading all the same. Were
+    // answering a ping to block reading, the count would stop short for good.
+    let every_ping_read = async {
+        while server.shared.pings.load(Ordering::SeqCst) < PINGS as usize {
+            tokio::time::sleep(Duration::from_millis(10)).await;
         }
-        assert!(
-            started.elapsed() < LIMIT,
-            "the server stopped reading after {seen} of {PINGS} pings while the peer did not read \
-             its pongs: answering a ping blocks reading"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    };
+    deadline(LIMIT, "the server reading every ping while the peer reads no pong", every_ping_read).await;
     let (write, written) = deadline(LIMIT, "the flood's write", writer).await.expect("writer task");
     written.expect("write the flood");
     let mut raw = Raw { read, write };
@@ -420,7 +415,7 @@ async fn a_ping_flood_from_a_peer_that_never_reads_gets_coalesced_pongs() {
     }
     assert!(pongs <= PINGS / 10, "{pongs} pongs for {PINGS} pings: not coalesced");
     raw.send(&close(1000, "")).await;
-    raw.expect_close(1000, LIMIT).await;
+    raw.expect_close(1000).await;
     raw.expect_end().await;
     let outcome = server.outcome().await;
     assert_eq!((outcome.pings, outcome.messages), (PINGS as usize, 1), "{outcome:?}");
@@ -431,8 +426,8 @@ async fn a_ping_flood_from_a_peer_that_never_reads_gets_coalesced_pongs() {
 enum Then {
     /// The raw client resets the connection.
     Reset,
-    /// The server answers with a close frame with this code, this soon, then ends the stream.
-    Close(u16, Duration),
+    /// The server answers with a close frame with this code, then ends the stream.
+    Close(u16),
 }
 
 /// One attack whose outcome is an error on the server's first `recv`, possibly after a close
@@ -465,7 +460,7 @@ async fn resets_huge_frames_and_data_after_close_leave_the_server_serving() {
         Case {
             name: "header announcing 2^63-1 bytes",
             send: frame(Op::Binary.last(), i64::MAX as u64, &[]),
-            then: Then::Close(1009, FAST),
+            then: Then::Close(1009),
             close: None,
             end: |e| matches!(e, Error::FrameTooLarge { size, max: MAX_FRAME } if *size == i64::MAX as u64),
         },
@@ -478,7 +473,7 @@ async fn resets_huge_frames_and_data_after_close_leave_the_server_serving() {
                 whole(Op::Continuation.last(), b"too"),
             ]
             .concat(),
-            then: Then::Close(1000, LIMIT),
+            then: Then::Close(1000),
             close: Some(Message::close(1000, "bye")),
             end: |e| matches!(e, Error::Closed),
         },
@@ -489,8 +484,8 @@ async fn resets_huge_frames_and_data_after_close_leave_the_server_serving() {
         raw.send(&case.send).await;
         match case.then {
             Then::Reset => raw.reset(),
-            Then::Close(code, limit) => {
-                raw.expect_close(code, limit).await;
+            Then::Close(code) => {
+                raw.expect_close(code).await;
                 raw.expect_end().await;
             }
         }

@@ -25,8 +25,9 @@ const SERVER_DEFLATE: &str = "permessage-deflate; server_no_context_takeover; cl
 /// What Python's server answers to `permessage-deflate; client_max_window_bits`.
 const PYTHON_DEFLATE: &str = "permessage-deflate; server_max_window_bits=12; client_max_window_bits=12";
 
-/// How long any one step may take before the test fails instead of hanging.
-const LIMIT: Duration = Duration::from_secs(10);
+/// How long any one step may take before the test fails instead of hanging: only a hang
+/// reaches it, however loaded the machine.
+const LIMIT: Duration = Duration::from_secs(60);
 
 #[path = "support/python.rs"]
 mod support_python;

@@ -7,9 +7,12 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::time::timeout;
 use uniws::proto::Role;
-use uniws::{CloseCode, ConnectOptions, Error, Message, MessageType, ServerOptions, WebSocket, connect};
+use uniws::{
+    CloseCode, ConnectOptions, DeflateOptions, Error, Message, MessageType, ServerOptions, WebSocket, connect,
+};
 
-const LIMIT: Duration = Duration::from_secs(10);
+/// The bound on every wait: only a hang reaches it, however loaded the machine.
+const LIMIT: Duration = Duration::from_secs(60);
 
 /// A connected (client, server) pair.
 async fn pair(server: ServerOptions, client: ConnectOptions) -> (WebSocket, WebSocket) {
@@ -26,6 +29,11 @@ async fn pair(server: ServerOptions, client: ConnectOptions) -> (WebSocket, WebS
 
 async fn default_pair() -> (WebSocket, WebSocket) {
     pair(ServerOptions::new(), ConnectOptions::new()).await
+}
+
+/// A pair without permessage-deflate, for tests about the sizes of frames on the wire.
+async fn uncompressed_pair(server: ServerOptions, client: ConnectOptions) -> (WebSocket, WebSocket) {
+    pair(server, client.deflate(DeflateOptions::disabled())).await
 }
 
 async fn recv(ws: &mut WebSocket) -> Result<Message, Error> {
@@ -203,7 +211,7 @@ async fn oversize_frame_is_refused_on_send_and_the_socket_stays_usable() {
 #[tokio::test]
 async fn oversize_frame_on_receive_fails_the_connection_with_1009() {
     let (mut client, mut server) =
-        pair(ServerOptions::new().max_frame_size(1024), ConnectOptions::new()).await;
+        uncompressed_pair(ServerOptions::new().max_frame_size(1024), ConnectOptions::new()).await;
     client.send(Message::binary(vec![0u8; 2048])).await.unwrap();
     let err = recv(&mut server).await.unwrap_err();
     assert!(matches!(err, Error::FrameTooLarge { size: 2048, max: 1024 }), "{err}");
@@ -259,13 +267,20 @@ async fn close_started_by_the_server() {
 }
 
 #[tokio::test]
-async fn close_waits_no_longer_than_its_timeout_for_a_silent_peer() {
+async fn close_waits_its_timeout_for_a_silent_peer_and_no_longer() {
     let (mut client, _server) = default_pair().await;
+    // Connected on the real clock, then paused: the paused clock jumps straight to the next
+    // timer once every task waits, so the wait is measured exactly however loaded the machine
+    // (a close that waited longer would end at LIMIT, not at the close timeout).
+    tokio::time::pause();
+    let started = tokio::time::Instant::now();
     // The server never reads, so never answers the close.
-    let started = std::time::Instant::now();
     let result = timeout(LIMIT, client.close(1000, "")).await.unwrap();
     assert!(matches!(result, Err(Error::Timeout)), "{result:?}");
-    assert!(started.elapsed() >= uniws::DEFAULT_CLOSE_TIMEOUT);
+    let waited = started.elapsed();
+    // The timer wheel counts whole milliseconds from when the runtime started.
+    let exact = uniws::DEFAULT_CLOSE_TIMEOUT..=uniws::DEFAULT_CLOSE_TIMEOUT + Duration::from_millis(1);
+    assert!(exact.contains(&waited), "{waited:?}");
 }
 
 #[tokio::test]
@@ -317,8 +332,8 @@ async fn a_recv_timeout_leaves_the_socket_usable() {
 }
 
 #[tokio::test]
-async fn a_peer_that_stops_reading_slows_the_sender_and_loses_nothing() {
-    let (mut client, mut server) = default_pair().await;
+async fn a_peer_that_stops_reading_slows_the_sender_who_buffers_at_most_one_frame() {
+    let (mut client, mut server) = uncompressed_pair(ServerOptions::new(), ConnectOptions::new()).await;
     client.set_output_timeout(Some(Duration::from_millis(300)));
     let frame = Message::binary(vec![7u8; 256 * 1024]);
     // The server does not read: the kernel buffers fill, then a send times out.
@@ -331,22 +346,30 @@ async fn a_peer_that_stops_reading_slows_the_sender_and_loses_nothing() {
         }
         assert!(sent < 1000, "sends never blocked");
     }
-    // Now the server reads; the timed-out frame's rest goes out before the next one.
+    // Every frame whose send returned was handed to the kernel whole: the server reads them
+    // all while the client does nothing.
+    for _ in 0..sent {
+        let message = recv(&mut server).await.unwrap();
+        assert_eq!(message.len(), 256 * 1024);
+        assert!(message.data().iter().all(|&b| b == 7));
+    }
+    // The timed-out frame did not all fit: its rest is the one frame the client holds, and
+    // it stays there while the client does nothing (waiting longer cannot bring it).
+    server.set_input_timeout(Some(Duration::from_millis(200)));
+    let held = server.recv().await;
+    assert!(matches!(held, Err(Error::Timeout)), "the timed-out frame arrived whole: {held:?}");
+    server.set_input_timeout(None);
+    // The next send writes that rest before its own frame: nothing is lost.
+    client.set_output_timeout(None);
     let reading = tokio::spawn(async move {
-        let mut frames = 0;
-        loop {
+        for _ in 0..2 {
             let message = recv(&mut server).await.unwrap();
             assert_eq!(message.len(), 256 * 1024);
             assert!(message.data().iter().all(|&b| b == 7));
-            frames += 1;
-            if frames == sent + 2 {
-                return frames;
-            }
         }
     });
-    client.set_output_timeout(None);
     timeout(LIMIT, client.send(frame.clone())).await.unwrap().unwrap();
-    assert_eq!(timeout(LIMIT, reading).await.unwrap().unwrap(), sent + 2);
+    timeout(LIMIT, reading).await.unwrap().unwrap();
 }
 
 #[tokio::test]
@@ -401,7 +424,7 @@ async fn both_sides_sending_bulk_with_pings_never_deadlock() {
         (sending.await.unwrap(), rx)
     };
     let both = async { tokio::join!(tokio::spawn(run(client)), tokio::spawn(run(server))) };
-    let (a, b) = timeout(Duration::from_secs(30), both).await.expect("deadlocked");
+    let (a, b) = timeout(LIMIT, both).await.expect("deadlocked");
     let _sockets = (a.unwrap(), b.unwrap());
 }
 

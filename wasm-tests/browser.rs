@@ -9,7 +9,6 @@ mod scenarios;
 
 use std::time::Duration;
 
-use gloo_timers::future::TimeoutFuture;
 use uniws::{CloseCode, ConnectOptions, DeflateOptions, Error, Message, MessageType, connect};
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
@@ -109,6 +108,8 @@ async fn each_option_a_browser_cannot_honour_is_refused_by_name() {
         (ConnectOptions::new().auto_pong(false), "auto_pong"),
         (ConnectOptions::new().deflate(DeflateOptions::disabled()), "deflate"),
         (ConnectOptions::new().deflate(DeflateOptions::client().level(1)), "deflate"),
+        // Any configuration: the browser build has no TLS library to type it with.
+        (ConnectOptions::new().tls_config(std::sync::Arc::new(())), "tls_config"),
     ];
     for (options, name) in cases {
         match connect(ECHO, &options).await {
@@ -125,28 +126,55 @@ async fn each_option_a_browser_cannot_honour_is_refused_by_name() {
 }
 
 #[wasm_bindgen_test]
-async fn dropping_a_socket_closes_it_with_1000() {
-    let ws = connect(&format!("{TEST}/echo"), &ConnectOptions::new()).await.expect("connect");
-    drop(ws);
-    let mut seen = String::new();
-    for _ in 0..50 {
-        TimeoutFuture::new(20).await;
-        let mut report =
-            connect(&format!("{TEST}/last-close"), &ConnectOptions::new()).await.expect("connect");
-        seen = report.recv().await.expect("report").as_text().unwrap_or_default().to_owned();
-        if seen.starts_with("1000") {
-            break;
+async fn urls_are_made_as_natively_by_the_browser_parser() {
+    // http becomes ws, and the fragment goes (the browser's WebSocket refuses one); the
+    // parameters are appended.
+    let url = format!("{}/echo#part", ECHO.replacen("ws:", "http:", 1));
+    let options = ConnectOptions::new().param("room", "a b&c");
+    let mut ws = connect(&url, &options).await.expect("connect over an http URL with a fragment");
+    ws.send(Message::text("x")).await.expect("send");
+    assert_eq!(ws.recv().await.expect("echo"), Message::text("x"));
+    ws.close(1000, "").await.expect("close");
+    for bad in ["ftp://127.0.0.1/", "no scheme", ""] {
+        match connect(bad, &ConnectOptions::new()).await {
+            Err(Error::InvalidUrl(_)) => {}
+            other => panic!("{bad:?}: expected InvalidUrl, got {other:?}"),
         }
     }
-    assert_eq!(seen, "1000 ");
 }
 
 #[wasm_bindgen_test]
-async fn a_flood_the_application_does_not_read_is_cut_off() {
-    // 80 MiB against the 64 MiB limit on unread messages.
-    let url = format!("{TEST}/flood?count=80&size=1048576");
+async fn dropping_a_socket_closes_it_with_1000() {
+    let ws = connect(&format!("{TEST}/echo?id=dropped"), &ConnectOptions::new()).await.expect("connect");
+    drop(ws);
+    assert_eq!(scenarios::close_of(TEST, "dropped").await, "1000 ");
+}
+
+#[wasm_bindgen_test]
+async fn a_browser_socket_knows_no_addresses() {
+    let ws = connect(ECHO, &ConnectOptions::new()).await.expect("connect");
+    assert_eq!(ws.local_addr(), None);
+    assert_eq!(ws.peer_addr(), None);
+    assert_eq!(ws.request_target(), None);
+}
+
+#[wasm_bindgen_test]
+async fn recv_all_over_its_limit_closes_with_4009_on_the_wire() {
+    let url = format!("{TEST}/send?size=200000&id=too-large");
     let mut ws = connect(&url, &ConnectOptions::new()).await.expect("connect");
-    TimeoutFuture::new(3000).await;
+    let err = ws.recv_all(100_000).await.expect_err("over the limit");
+    assert!(matches!(err, Error::MessageTooLarge { max: 100_000 }), "{err}");
+    assert_eq!(scenarios::close_of(TEST, "too-large").await, "4009 ");
+}
+
+/// Floods a socket the application does not read with `count` messages of 1 MiB, and
+/// returns how many bytes it queued before it cut the flood off.
+async fn unread_flood(id: &str, count: usize, options: &ConnectOptions) -> usize {
+    let url = format!("{TEST}/flood?count={count}&size=1048576&id={id}");
+    let mut ws = connect(&url, options).await.expect("connect");
+    // Nothing is read until the server has the browser's close: the queue is full by then,
+    // however long the flood took to arrive.
+    assert_eq!(scenarios::close_of(TEST, id).await, "4008 receive queue over its limit");
     let mut received = 0;
     let err = loop {
         match ws.recv().await {
@@ -155,8 +183,22 @@ async fn a_flood_the_application_does_not_read_is_cut_off() {
             Err(e) => break e,
         }
     };
-    assert!(received <= 64 << 20, "no more than the limit was queued: {received}");
     assert!(matches!(err, Error::Protocol { code: CloseCode::POLICY_VIOLATION, .. }), "{err}");
+    received
+}
+
+#[wasm_bindgen_test]
+async fn a_flood_the_application_does_not_read_is_cut_off_past_64_mib() {
+    let received = unread_flood("flood-64-mib", 70, &ConnectOptions::new()).await;
+    assert_eq!(received, 64 << 20, "the messages that fitted in 64 MiB, every one of them");
+}
+
+#[wasm_bindgen_test]
+async fn with_large_frames_the_receive_queue_holds_16_of_them() {
+    // 16 frames of 5 MiB are 80 MiB, past the 64 MiB floor.
+    let options = ConnectOptions::new().max_frame_size(5 << 20);
+    let received = unread_flood("flood-16-frames", 85, &options).await;
+    assert_eq!(received, 80 << 20);
 }
 
 #[wasm_bindgen_test]

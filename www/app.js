@@ -56,11 +56,17 @@ function show(message) {
   }
 }
 
-// Reads until the connection ends. Binary messages over the frame size arrive in partial
-// parts: they are counted, to show the frame limit at work.
+// The first 16 hex digits of the SHA-256 of `bytes`, to show a large message arrived intact.
+async function digest(bytes) {
+  const hash = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  return Array.from(hash.slice(0, 8), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+// Reads until the connection ends. A browser receives whole messages; recv hands one over
+// the frame size out in partial messages of at most that size (as a native peer's frames
+// would come): they are counted, to show the limit at work, and put back together.
 async function receive(socket) {
-  let parts = 0;
-  let bytes = 0;
+  let parts = [];
   for (;;) {
     const message = await socket.recv();
     if (message.type === "close") {
@@ -68,12 +74,14 @@ async function receive(socket) {
       return;
     }
     if (message.type === "binary") {
-      parts += 1;
-      bytes += message.data.length;
+      parts.push(message.data);
       if (!message.partial) {
-        log("system", `Received a ${mib(bytes)} binary message in ${parts} frame${parts === 1 ? "" : "s"} of at most ${FRAME_SIZE / 1024} KiB`);
-        parts = 0;
-        bytes = 0;
+        const whole = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
+        parts.reduce((at, part) => (whole.set(part, at), at + part.length), 0);
+        const count = `${parts.length} part${parts.length === 1 ? "" : "s"}`;
+        log("system", `Received a ${mib(whole.length)} binary message (SHA-256 ${await digest(whole)}), ` +
+          `handed out by recv in ${count} of at most ${FRAME_SIZE / 1024} KiB`);
+        parts = [];
       }
     } else if (message.type === "text") {
       show(message);
@@ -122,7 +130,7 @@ $("composer").addEventListener("submit", async (event) => {
 $("large").addEventListener("click", async () => {
   if (!ws) return;
   const data = new Uint8Array(LARGE_SIZE).map((_, i) => i % 251);
-  log("system", `Sending ${mib(LARGE_SIZE)} through sendAll…`);
+  log("system", `Sending ${mib(LARGE_SIZE)} (SHA-256 ${await digest(data)}) through sendAll…`);
   try {
     await ws.sendAll(data);
   } catch (error) {

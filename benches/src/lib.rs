@@ -19,11 +19,23 @@ pub const MAX_MESSAGE: usize = 32 << 20;
 pub struct CountingAlloc;
 
 static LIVE_HEAP: AtomicUsize = AtomicUsize::new(0);
+/// The most bytes allocated at once, kept only when `TRACK_PEAK` is on (with a heap file:
+/// the memory runs), so the timed and counted runs pay one relaxed load for it.
+static PEAK_HEAP: AtomicUsize = AtomicUsize::new(0);
+static TRACK_PEAK: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+#[inline]
+fn grew(size: usize) {
+    let live = LIVE_HEAP.fetch_add(size, Ordering::Relaxed) + size;
+    if TRACK_PEAK.load(Ordering::Relaxed) {
+        PEAK_HEAP.fetch_max(live, Ordering::Relaxed);
+    }
+}
 
 // SAFETY: every call is forwarded to `System` unchanged; only a counter is updated.
 unsafe impl GlobalAlloc for CountingAlloc {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LIVE_HEAP.fetch_add(layout.size(), Ordering::Relaxed);
+        grew(layout.size());
         // SAFETY: the caller's contract is passed on.
         unsafe { System.alloc(layout) }
     }
@@ -35,13 +47,13 @@ unsafe impl GlobalAlloc for CountingAlloc {
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        LIVE_HEAP.fetch_add(layout.size(), Ordering::Relaxed);
+        grew(layout.size());
         // SAFETY: the caller's contract is passed on.
         unsafe { System.alloc_zeroed(layout) }
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        LIVE_HEAP.fetch_add(new_size, Ordering::Relaxed);
+        grew(new_size);
         LIVE_HEAP.fetch_sub(layout.size(), Ordering::Relaxed);
         // SAFETY: the caller's contract is passed on.
         unsafe { System.realloc(ptr, layout, new_size) }
@@ -53,11 +65,18 @@ pub fn live_heap() -> usize {
     LIVE_HEAP.load(Ordering::Relaxed)
 }
 
+/// The most bytes allocated at once since the process started (0 unless a heap file is
+/// written, see [`serve`]).
+pub fn peak_heap() -> usize {
+    PEAK_HEAP.load(Ordering::Relaxed)
+}
+
 /// Runs an echo server: binds 127.0.0.1 (port from the first argument, default 0), prints
 /// `listening PORT pid PID` (its own PID, for scripts that start it under a wrapper such as
 /// valgrind or perf), and runs `connection` on every accepted TCP stream (Nagle off), each in
 /// its own task, on one current-thread runtime. With `BENCH_HEAP_FILE` set, the live heap
-/// size is written to that file every 100 ms (for the idle-connection memory figure).
+/// size and the peak heap size are written to that file (`LIVE PEAK`) every 100 ms (for the
+/// memory figures).
 pub fn serve<F, Fut>(connection: F)
 where
     F: Fn(TcpStream) -> Fut + 'static,
@@ -71,9 +90,10 @@ where
         let port = listener.local_addr().expect("address").port();
         println!("listening {port} pid {}", std::process::id());
         if let Some(path) = std::env::var_os("BENCH_HEAP_FILE") {
+            TRACK_PEAK.store(true, Ordering::Relaxed);
             tokio::task::spawn_local(async move {
                 loop {
-                    let _ = std::fs::write(&path, live_heap().to_string());
+                    let _ = std::fs::write(&path, format!("{} {}", live_heap(), peak_heap()));
                     tokio::time::sleep(Duration::from_millis(100)).await;
                 }
             });
@@ -163,12 +183,18 @@ Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSoc
     /// The frames of one binary message of `payload`, `frame_size` bytes of payload per frame
     /// (the last may be shorter), each masked with `key`: written once, sent many times.
     pub fn masked_message(payload: &[u8], frame_size: usize, key: [u8; 4]) -> Vec<u8> {
+        masked_frames(payload, frame_size, key, 0x2)
+    }
+
+    /// As [`masked_message`], the first frame's opcode and RSV bits given by `first` (0x2
+    /// binary; 0x41 a compressed text message: text with RSV1).
+    pub fn masked_frames(payload: &[u8], frame_size: usize, key: [u8; 4], first: u8) -> Vec<u8> {
         let mut out = Vec::with_capacity(payload.len() + 14 * (payload.len() / frame_size.max(1) + 1));
         let chunks: Vec<&[u8]> =
             if payload.is_empty() { vec![&[][..]] } else { payload.chunks(frame_size.max(1)).collect() };
         let last = chunks.len() - 1;
         for (i, chunk) in chunks.iter().enumerate() {
-            let opcode = if i == 0 { 0x2 } else { 0x0 };
+            let opcode = if i == 0 { first } else { 0x0 };
             let fin = if i == last { 0x80 } else { 0 };
             out.push(fin | opcode);
             let len = chunk.len();
@@ -200,6 +226,9 @@ Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSoc
         message_len: u64,
         /// Kept payload, when `keep` is on.
         pub kept: Vec<u8>,
+        /// The first header byte (FIN, RSV bits, opcode) of the first frame of the last
+        /// message begun: RSV1 (0x40) marks a compressed one.
+        pub first_byte: u8,
         pub keep: bool,
     }
 
@@ -231,6 +260,9 @@ Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSoc
                 if let Some((fin, opcode, len)) = parse_header(&self.header) {
                     if opcode & 0x8 != 0 {
                         return Err(std::io::Error::other(format!("unexpected control frame {opcode}")));
+                    }
+                    if opcode != 0 {
+                        self.first_byte = self.header[0];
                     }
                     self.header.clear();
                     self.fin = fin;

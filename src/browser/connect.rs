@@ -1,12 +1,13 @@
 //! The browser client: `connect(url, options)` over `web_sys::WebSocket`, refusing by name
 //! every option a browser cannot honour, and turning a failure before open into an error
-//! rather than a hang.
+//! rather than a hang. URLs are parsed by the browser's own `URL`, so the wasm carries no URL
+//! parser (the native backend's `url` crate brings Unicode tables with it).
 
 use std::future::poll_fn;
 use std::task::Poll;
 
 use super::websocket::{Socket, js_error, within};
-use crate::{ConnectOptions, DeflateOptions, Error, Result, WebSocket};
+use crate::{ConnectOptions, Error, Result, WebSocket};
 
 /// Received messages the application has not taken yet may hold at most this many bytes,
 /// or sixteen frames if that is more.
@@ -18,13 +19,13 @@ const MIN_QUEUE_LIMIT: usize = 64 << 20;
 pub async fn connect(url: &str, options: &ConnectOptions) -> Result<WebSocket> {
     refuse_unsupported(options)?;
     options.check_protocols()?;
-    let url = options.target_url(url)?;
+    let url = target_url(url, options)?;
     let ws = if options.protocols.is_empty() {
-        web_sys::WebSocket::new(url.as_str())
+        web_sys::WebSocket::new(&url)
     } else {
         let protocols: js_sys::Array =
             options.protocols.iter().map(|p| wasm_bindgen::JsValue::from_str(p)).collect();
-        web_sys::WebSocket::new_with_str_sequence(url.as_str(), &protocols)
+        web_sys::WebSocket::new_with_str_sequence(&url, &protocols)
     }
     .map_err(|e| Error::InvalidUrl(format!("the browser refused the URL: {}", js_error(e)).into()))?;
     ws.set_binary_type(web_sys::BinaryType::Arraybuffer);
@@ -55,20 +56,32 @@ pub async fn connect(url: &str, options: &ConnectOptions) -> Result<WebSocket> {
     Ok(WebSocket::new(socket))
 }
 
+/// The URL to open, as the native backend makes it: `http`/`https` become `ws`/`wss`, the
+/// fragment goes, the query parameters are appended (form-encoded). Every URL of these
+/// schemes has a host, by the URL standard, so there is no host to check.
+fn target_url(url: &str, options: &ConnectOptions) -> Result<String> {
+    let parsed =
+        web_sys::Url::new(url).map_err(|_| Error::InvalidUrl(format!("not a URL: \"{url}\"").into()))?;
+    let scheme = match parsed.protocol().as_str() {
+        "ws:" | "http:" => "ws:",
+        "wss:" | "https:" => "wss:",
+        other => {
+            let other = other.trim_end_matches(':');
+            return Err(Error::InvalidUrl(format!("scheme \"{other}\" is not ws or wss").into()));
+        }
+    };
+    parsed.set_protocol(scheme);
+    parsed.set_hash("");
+    let query = parsed.search_params();
+    for (name, value) in &options.params {
+        query.append(name, value);
+    }
+    Ok(parsed.href())
+}
+
 /// Refuses, by name, every option set that a browser cannot honour.
 fn refuse_unsupported(options: &ConnectOptions) -> Result<()> {
-    let refused: Vec<&str> = [
-        (!options.headers.is_empty(), "headers"),
-        (!options.cookies.is_empty(), "cookies (the browser sends its own)"),
-        (options.auth.is_some(), "auth"),
-        (options.max_redirects > 0, "max_redirects (the browser decides)"),
-        (!options.auto_pong, "auto_pong(false) (the browser always answers pings)"),
-        (options.tls_config.is_some(), "tls_config (the browser's own TLS settings apply)"),
-        (options.deflate != DeflateOptions::client(), "deflate (the browser negotiates compression itself)"),
-    ]
-    .into_iter()
-    .filter_map(|(set, name)| set.then_some(name))
-    .collect();
+    let refused = options.browser_refusals();
     if refused.is_empty() {
         Ok(())
     } else {

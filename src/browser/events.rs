@@ -26,6 +26,10 @@ pub(crate) struct Events {
     /// The queue went over its limit; the connection was closed.
     pub(crate) overflowed: bool,
     waker: Option<Waker>,
+    /// The close event, kept for a callback registered after it.
+    close_event: Option<CloseEvent>,
+    /// Called with the close event when it arrives.
+    on_close: Option<js_sys::Function>,
 }
 
 impl Events {
@@ -37,6 +41,14 @@ impl Events {
     fn wake(&mut self) {
         if let Some(waker) = self.waker.take() {
             waker.wake();
+        }
+    }
+
+    /// Calls `callback` with the close event, now if it has arrived, else when it does.
+    pub(crate) fn on_close(&mut self, callback: js_sys::Function) {
+        match &self.close_event {
+            Some(event) => call_with(&callback, event),
+            None => self.on_close = Some(callback),
         }
     }
 
@@ -109,6 +121,10 @@ impl Handlers {
             };
             events.push(message);
             events.wake();
+            if let Some(callback) = events.on_close.take() {
+                call_with(&callback, &event);
+            }
+            events.close_event = Some(event);
         });
 
         ws.set_onopen(Some(open.as_ref().unchecked_ref()));
@@ -130,6 +146,12 @@ impl Drop for Handlers {
             let _ = self.ws.close_with_code(CloseCode::NORMAL.0);
         }
     }
+}
+
+/// Calls a JavaScript callback; what it throws is its own business (it is a promise's
+/// `resolve`, which does not throw).
+fn call_with(callback: &js_sys::Function, event: &CloseEvent) {
+    let _ = callback.call1(&wasm_bindgen::JsValue::UNDEFINED, event);
 }
 
 /// A received browser message as a `Message` (`binaryType` is `arraybuffer`).

@@ -93,6 +93,12 @@ impl WebSocket {
         }
     }
 
+    /// Calls `callback` with the browser's `CloseEvent` once the connection is closed (at
+    /// once if it already is): the JavaScript bindings' `closed` promise.
+    pub(crate) fn on_close(&self, callback: js_sys::Function) {
+        self.send.socket.events.borrow_mut().on_close(callback);
+    }
+
     /// Always `None` on a client; kept for the same API as native.
     pub fn request_target(&self) -> Option<&str> {
         None
@@ -328,7 +334,12 @@ impl FrameSource for RecvHalf {
     }
 }
 
-/// A JavaScript exception as an error.
+/// A JavaScript exception as an error, with its message. (Not through `JsValue`'s `Debug`:
+/// Rust's string escaping costs the wasm kilobytes.)
 pub(crate) fn js_error(value: wasm_bindgen::JsValue) -> Error {
-    Error::Io(std::io::Error::other(format!("{value:?}")))
+    let message = match wasm_bindgen::JsCast::dyn_ref::<js_sys::Error>(&value) {
+        Some(error) => String::from(error.message()),
+        None => value.as_string().unwrap_or_else(|| "a JavaScript exception".to_owned()),
+    };
+    Error::Io(std::io::Error::other(message))
 }

@@ -17,6 +17,9 @@ use crate::{Error, Message, MessageType};
 /// write; larger ones are handed back to be written from the caller's buffer.
 const COPY_THRESHOLD: usize = 4096;
 
+/// Compressed payloads, already in a buffer of their own, are copied only up to this size.
+const OWNED_COPY_THRESHOLD: usize = 256;
+
 /// Where the sending side stands between calls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WriteState {
@@ -86,7 +89,7 @@ impl Encoder {
             let rsv1 = opcode != OpCode::Continuation;
             if compressed.len() <= self.max_frame_size {
                 let header = FrameHeader { fin, rsv1, opcode, mask, payload_len: compressed.len() as u64 };
-                large_payload = put_payload(header, &compressed.into(), out);
+                large_payload = put_compressed(header, compressed, out);
             } else {
                 // Incompressible data grew past a frame (deflate's stored blocks cost 5 bytes
                 // each): the rest goes out in more frames of the same message.
@@ -160,6 +163,21 @@ fn compresses(compressing: bool, opcode: OpCode, message: &Message, deflater: Op
         }
         _ => false,
     }
+}
+
+/// Appends a compressed frame. The payload is ours: beyond a few hundred bytes it is masked in
+/// place and written from its own buffer, so it costs no copy, and the write buffer (kept
+/// by an idle connection) does not grow to its size.
+fn put_compressed(header: FrameHeader, mut payload: Vec<u8>, out: &mut BytesMut) -> Option<Bytes> {
+    if payload.len() <= OWNED_COPY_THRESHOLD {
+        put_frame(header, &payload, out);
+        return None;
+    }
+    if let Some(key) = header.mask {
+        apply_mask(&mut payload, key, 0);
+    }
+    put_header(header, out);
+    Some(payload.into())
 }
 
 /// Appends a data frame: its payload copied behind the header when small or masked, else

@@ -6,10 +6,11 @@ use std::time::Duration;
 
 use tokio::net::TcpListener;
 
-/// No await in these tests may take longer than this.
-pub const LIMIT: Duration = Duration::from_secs(5);
+/// No await in these tests may take longer than this: a bound that only a hang reaches,
+/// however loaded the machine (what is checked is the outcome, not its speed).
+pub const LIMIT: Duration = Duration::from_secs(60);
 
-/// Awaits `work`, failing the test if it takes longer than [`LIMIT`].
+/// Awaits `work`, failing the test as hung if it takes longer than [`LIMIT`].
 pub async fn within<F: Future>(work: F) -> F::Output {
     tokio::time::timeout(LIMIT, work).await.expect("an operation hung")
 }
