@@ -134,7 +134,9 @@ impl ServerOptions {
     }
 
     /// The most connections `serve` keeps open at once (handshakes included); a client
-    /// beyond them is answered with 503. Default: no limit but memory's.
+    /// beyond them is answered with 503 once its request head is read (within the
+    /// handshake timeout, so such clients are bounded in time, not in number). Default: no
+    /// limit but memory's.
     pub fn max_connections(mut self, limit: usize) -> Self {
         self.max_connections = limit.min(tokio::sync::Semaphore::MAX_PERMITS);
         self
