@@ -13,7 +13,7 @@ use tokio::net::TcpListener;
 use super::check::{Refusal, Request};
 use super::tls::tls_error;
 use super::transport::{BoxedTransport, Transport};
-use super::websocket::SocketConfig;
+use super::websocket::{Closer, SocketConfig};
 use crate::options::DEFAULT_MAX_FRAME_SIZE;
 use crate::proto::Role;
 use crate::proto::deflate::{DeflateParams, accept_offer};
@@ -300,6 +300,63 @@ impl ServerOptions {
     }
 }
 
+/// The close frame every open connection gets when `serve_until` stops.
+const GOING_AWAY: (CloseCode, &str) = (CloseCode::GOING_AWAY, "server shutting down");
+
+/// The open connections of a `serve` loop, so that a shutdown can close them all without
+/// wrapping each handler (a wrapper would grow every connection's task). Each is listed
+/// once upgraded and unlisted when its handler ends.
+#[derive(Clone, Default)]
+struct OpenConnections(Arc<std::sync::Mutex<Listed>>);
+
+#[derive(Default)]
+struct Listed {
+    closers: std::collections::HashMap<u64, Closer>,
+    next: u64,
+    stopping: bool,
+}
+
+impl OpenConnections {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Listed> {
+        // Nothing panics while the lock is held (map operations only).
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Lists a socket by its closer until the returned entry is dropped. Once the server
+    /// stops, the socket is sent its 1001 at once instead (from a task of its own, beside
+    /// its handler, which then sees the close handshake).
+    fn list(&self, closer: Closer) -> Option<ListedEntry> {
+        let mut listed = self.lock();
+        if listed.stopping {
+            tokio::spawn(async move { closer.close(GOING_AWAY).await });
+            return None;
+        }
+        let id = listed.next;
+        listed.next += 1;
+        listed.closers.insert(id, closer);
+        Some(ListedEntry { open: self.clone(), id })
+    }
+
+    /// Stops listing and hands out the closers of every connection open now.
+    fn stop(&self) -> Vec<Closer> {
+        let mut listed = self.lock();
+        listed.stopping = true;
+        listed.closers.drain().map(|(_, closer)| closer).collect()
+    }
+}
+
+/// A connection's place in [`OpenConnections`], given up when dropped.
+struct ListedEntry {
+    open: OpenConnections,
+    id: u64,
+}
+
+impl Drop for ListedEntry {
+    fn drop(&mut self) {
+        self.open.lock().closers.remove(&self.id);
+    }
+}
+
 /// A listener on `addr` bound with `SO_REUSEPORT` (and `SO_REUSEADDR`), so that several
 /// accept loops can listen on one port: one per thread, each on a current-thread runtime of
 /// its own, and the kernel spreads incoming connections across them (Linux hashes each
@@ -456,7 +513,7 @@ where
         NF: Future<Output = Result<T>> + Send + 'static,
         T: Transport,
     {
-        let (stopping, stop) = tokio::sync::watch::channel(false);
+        let open = OpenConnections::default();
         let limit = Arc::new(tokio::sync::Semaphore::new(self.options.max_connections));
         let mut connections = tokio::task::JoinSet::new();
         let mut shutdown = std::pin::pin!(shutdown);
@@ -476,41 +533,56 @@ where
             let _ = tcp.set_nodelay(true);
             let permit = limit.clone().try_acquire_owned().ok();
             let stream = secure(self.options.handshake_timeout, tcp);
-            connections.spawn(self.clone().connection(stream, permit, stop.clone()));
+            connections.spawn(self.clone().connection(stream, permit, open.clone()));
         }
         drop(listener);
-        let _ = stopping.send(true);
-        let drain = async { while connections.join_next().await.is_some() {} };
+        let closers = open.stop();
+        let closes = futures_util::future::join_all(closers.iter().map(|closer| closer.close(GOING_AWAY)));
+        let drain = async {
+            closes.await;
+            while connections.join_next().await.is_some() {}
+        };
         if tokio::time::timeout(self.options.shutdown_timeout, drain).await.is_err() {
             connections.shutdown().await;
         }
     }
 
-    /// One connection of the accept loop: the handshake (refused with 503 when over the
-    /// connection limit), then the handler, told to close with 1001 when the server stops.
-    /// `permit` is its place under the limit, held until it ends; `None` when over it.
+    /// One connection of the accept loop. `permit` is its place under the connection limit,
+    /// held until it ends; `None` when over it.
     async fn connection<T: Transport>(
         self,
         stream: impl Future<Output = Result<T>>,
         permit: Option<tokio::sync::OwnedSemaphorePermit>,
-        mut stop: tokio::sync::watch::Receiver<bool>,
+        open: OpenConnections,
+    ) -> Result<()> {
+        self.run(stream, permit.is_some(), &open).await
+    }
+
+    /// [`handle`](Self::handle) for the accept loop: refused with 503 unless `admitted`,
+    /// the socket listed in `open` while its handler runs, so that a shutdown can close it.
+    /// (A function of its own, so that rustc lays its future out as tightly as `handle`'s:
+    /// written inline in `connection`, the handshake's future and the handler's did not
+    /// share their room, and every open connection kept both.)
+    async fn run<T: Transport>(
+        &self,
+        stream: impl Future<Output = Result<T>>,
+        admitted: bool,
+        open: &OpenConnections,
     ) -> Result<()> {
         let stream = stream.await?;
-        let check = |request: &Request<'_>| {
-            if permit.is_some() {
-                (self.check)(request)
-            } else {
-                Err(Refusal::unavailable("too many connections"))
-            }
-        };
-        let (ws, state) = self.options.accept_with(stream, check).await?;
-        let closer = ws.closer();
-        let mut run = std::pin::pin!((self.handler)(ws, state));
-        tokio::select! {
-            () = &mut run => return Ok(()),
-            _ = stop.wait_for(|stopping| *stopping) => {}
-        }
-        tokio::join!(closer.close(CloseCode::GOING_AWAY, "server shutting down"), run);
+        let (ws, state) = self
+            .options
+            .accept_with(stream, |request| {
+                if admitted {
+                    (self.check)(request)
+                } else {
+                    Err(Refusal::unavailable("too many connections"))
+                }
+            })
+            .await?;
+        let (ws, closer) = ws.with_closer();
+        let _listed = open.list(closer);
+        (self.handler)(ws, state).await;
         Ok(())
     }
 }

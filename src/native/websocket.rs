@@ -68,7 +68,7 @@ pub(crate) struct Closer(Weak<Shared>);
 impl Closer {
     /// Starts the close handshake, as [`SendHalf::close`] does: the owner's next receive
     /// sees the peer's answer, its sends fail with `Error::Closed`.
-    pub(crate) async fn close(&self, code: CloseCode, reason: &str) {
+    pub(crate) async fn close(&self, (code, reason): (CloseCode, &str)) {
         if let Some(shared) = self.0.upgrade() {
             // A socket already closed or failed has nothing left to close.
             let _ = shared.outbox.send(Message::close(code, reason)).await;
@@ -132,9 +132,13 @@ impl WebSocket {
         }
     }
 
-    /// A handle that can start this socket's close handshake from another task.
-    pub(crate) fn closer(&self) -> Closer {
-        Closer(Arc::downgrade(&self.send.shared))
+    /// The socket back, with a handle that can start its close handshake from another task.
+    /// It takes the socket by value so that a caller's future never borrows it: rustc keeps
+    /// room for a borrowed local across every later await, and the server's tasks would
+    /// carry a second socket's worth of bytes each.
+    pub(crate) fn with_closer(self) -> (Self, Closer) {
+        let closer = Closer(Arc::downgrade(&self.send.shared));
+        (self, closer)
     }
 
     /// On a server, the request target (path and query) of the client's upgrade request;
