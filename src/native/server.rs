@@ -558,11 +558,9 @@ where
         self.run(stream, permit.is_some(), &open).await
     }
 
-    /// [`handle`](Self::handle) for the accept loop: refused with 503 unless `admitted`,
-    /// the socket listed in `open` while its handler runs, so that a shutdown can close it.
-    /// (A function of its own, so that rustc lays its future out as tightly as `handle`'s:
-    /// written inline in `connection`, the handshake's future and the handler's did not
-    /// share their room, and every open connection kept both.)
+    /// [`handle`](Self::handle) for the accept loop: `stream` becomes the transport (TLS
+    /// or not), the request is refused with 503 unless `admitted`, and the socket is listed
+    /// in `open` while its handler runs, so that a shutdown can close it.
     async fn run<T: Transport>(
         &self,
         stream: impl Future<Output = Result<T>>,
