@@ -83,11 +83,12 @@ export async function serveDir(dir) {
   return { url: `http://127.0.0.1:${server.address().port}`, close: () => new Promise((r) => server.close(r)) };
 }
 
-export function launchChromium() {
+/** Headless Chromium, with `extraArgs` besides the usual flags. */
+export function launchChromium(extraArgs = []) {
   return chromium.launch({
     executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
     args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-      "--disable-component-update", "--no-first-run", "--disable-quic"],
+      "--disable-component-update", "--no-first-run", "--disable-quic", ...extraArgs],
   });
 }
 

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Machine-independent figures for the echo servers of benches/ (benches/README.md,
-# "Instructions and syscalls per message"): for each row of the matrix and each server,
+# "Instructions and syscalls per message"): for each row of the matrix and each server
+# (uniws's own, uniws behind axum — `uniws_axum`, whose ratio to uniws is what axum costs —
+# the peers and raw TCP; BENCH_SERVERS picks some),
 #  - user-space instructions per echoed message: the server runs under cachegrind
 #    (valgrind --tool=cachegrind --cache-sim=no --fair-sched=yes, glibc's `rep movsb`/`rep
 #    stosb` paths turned off so a large memcpy/memset counts as its vector loop, not one
@@ -27,7 +29,8 @@ cd "$(dirname "$0")/.."
 SERVER_CORE="${BENCH_SERVER_CORE:-0}"
 LOAD_CORE="${BENCH_LOAD_CORE:-1}"
 REPEAT="${BENCH_COUNT_REPEAT-100 20 0;1 16777216 1048576}"
-SERVERS=(uniws tungstenite fastwebsockets tokio_websockets raw)
+# BENCH_SERVERS="uniws uniws_axum" measures those only.
+read -r -a SERVERS <<<"${BENCH_SERVERS:-uniws uniws_axum tungstenite fastwebsockets tokio_websockets raw}"
 # connections, payload bytes, frame bytes (0: one frame per message), messages N under
 # cachegrind, messages N under perf (each also run with N/10; N/10 >= connections).
 # BENCH_COUNT_ROWS="100 20 0 20000 100000;10 1024 0 20000 100000" replaces them.
@@ -198,8 +201,8 @@ done
 python3 - "$results" "$library" <<'EOF'
 import sys
 
-servers = ["uniws", "tungstenite", "fastwebsockets", "tokio_websockets", "raw"]
-peers = servers[1:4]
+ALL = ["uniws", "uniws_axum", "tungstenite", "fastwebsockets", "tokio_websockets", "raw"]
+PEERS = ["tungstenite", "fastwebsockets", "tokio_websockets"]
 
 
 def ir(path):
@@ -233,6 +236,11 @@ for line in open(sys.argv[1]):
     if label not in order:
         order.append(label)
 
+# BENCH_SERVERS may have measured some of them only.
+measured = {server for (_, _, server) in figures}
+servers = [s for s in ALL if s in measured]
+peers = [s for s in PEERS if s in measured]
+
 print(f"Library at {sys.argv[2]}. Instructions: user-space instructions the server executes per echoed message "
       "(cachegrind Ir, N minus N/10 messages). Syscalls: syscalls the server makes per "
       "message (perf, raw_syscalls:sys_enter, N minus N/10). ÷ uniws: this server ÷ uniws "
@@ -251,16 +259,18 @@ for row in order:
         rs = "" if s == "uniws" else f"{t / u[1]:.2f}"
         print(f"| {row} | {s} | {n_cg:,} | {i:,.0f} | {ri} | {n_perf:,} | {t:.2f} | {rs} | {breakdown} |")
 
-print("\nBest peer (the cheapest of tungstenite, fastwebsockets, tokio-websockets in that row) ÷ uniws "
-      "(> 1: uniws cheaper):\n")
-print("| row | instructions/msg: best peer ÷ uniws | syscalls/msg: best peer ÷ uniws | uniws ÷ raw instructions/msg |")
-print("|---|---:|---:|---:|")
-for row in order:
-    u = figures[(row, "main", "uniws")]
-    best_i = min(figures[(row, "main", p)][0] for p in peers)
-    best_t = min(figures[(row, "main", p)][1] for p in peers)
-    raw = figures[(row, "main", "raw")]
-    print(f"| {row} | {best_i / u[0]:.2f} | {best_t / u[1]:.2f} | {u[0] / raw[0]:.2f} |")
+# The comparison with the peers and raw TCP, when they were measured.
+if peers and "raw" in measured:
+    print("\nBest peer (the cheapest of tungstenite, fastwebsockets, tokio-websockets in that row) ÷ uniws "
+          "(> 1: uniws cheaper):\n")
+    print("| row | instructions/msg: best peer ÷ uniws | syscalls/msg: best peer ÷ uniws | uniws ÷ raw instructions/msg |")
+    print("|---|---:|---:|---:|")
+    for row in order:
+        u = figures[(row, "main", "uniws")]
+        best_i = min(figures[(row, "main", p)][0] for p in peers)
+        best_t = min(figures[(row, "main", p)][1] for p in peers)
+        raw = figures[(row, "main", "raw")]
+        print(f"| {row} | {best_i / u[0]:.2f} | {best_t / u[1]:.2f} | {u[0] / raw[0]:.2f} |")
 
 repeats = [k for k in figures if k[1] == "repeat"]
 if repeats:

@@ -5,7 +5,8 @@
 # scripts/setup-wasm.sh) and the runtimes Node 22, Deno and Bun (npm packages pinned by
 # npm-tests/runtimes/package-lock.json); then runs npm-tests/ with Node 22's test runner:
 # the packed tarball in an empty folder under Node, Deno, Bun, Chromium and Firefox (page
-# and Worker), the page tests in Chromium, tsc on a TypeScript user, and the demo in two tabs.
+# and Worker), the page tests in Chromium, tsc on a TypeScript user, the demo in two tabs,
+# and examples/axum_server from Chromium pages of allowed and refused origins.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,6 +17,7 @@ export UNIWS_CACHE="${UNIWS_CACHE:-$HOME/.cache/uniws}"
 source "$UNIWS_CACHE/firefox-env.sh"
 cargo build --locked --example test_server
 cargo build --locked --features cli --bin uniws
+cargo build --locked --features axum --example axum_server
 
 RUNTIMES=npm-tests/runtimes
 if [ ! -x "$RUNTIMES/node_modules/.bin/node" ] || [ "$RUNTIMES/package-lock.json" -nt "$RUNTIMES/node_modules/.package-lock.json" ]; then

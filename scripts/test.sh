@@ -17,9 +17,11 @@ rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup com
 rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy
 cargo fmt --all -- --check
 cargo clippy --all-targets --features cli --locked -- -D warnings
+# The hyper and axum integration, off by default, checked as well.
+cargo clippy --all-targets --features cli,axum --locked -- -D warnings
 
-step "unit, integration and doc tests (the uniws command's included)"
-cargo test --locked --features cli -- --test-threads=2
+step "unit, integration and doc tests (the uniws command and the axum integration included)"
+cargo test --locked --features cli,axum -- --test-threads=2
 
 step "browser backend: wasm32 build, clippy, wasm-bindgen-test in headless Chromium and Firefox"
 ./scripts/test-browser.sh

@@ -53,8 +53,25 @@ pub use websocket::WebSocket;
 
 #[cfg(target_arch = "wasm32")]
 pub use browser::{RecvHalf, SendHalf, connect};
+#[cfg(all(unix, not(target_arch = "wasm32")))]
+pub use native::bind_reuseport;
 #[cfg(not(target_arch = "wasm32"))]
-pub use native::{RecvHalf, RequestHandler, SendHalf, ServerOptions, Transport, connect, request_handler};
+pub use native::{
+    AcceptAll, OriginAllowList, RecvHalf, Refusal, Request, RequestHandler, SendHalf, ServerOptions,
+    Transport, connect, request_handler,
+};
+
+/// The upgrade inside a hyper 1 server (feature `hyper`).
+#[cfg(all(feature = "hyper", not(target_arch = "wasm32")))]
+pub mod hyper {
+    pub use crate::native::hyper_upgrade::{Body, PendingWebSocket, upgrade};
+}
+
+/// An axum 0.8 extractor for WebSocket upgrades (feature `axum`).
+#[cfg(all(feature = "axum", not(target_arch = "wasm32")))]
+pub mod axum {
+    pub use crate::native::axum_upgrade::WebSocketUpgrade;
+}
 
 /// The README's Rust example, the quick start, is compiled as a doc test but not run: it
 /// binds a fixed port (9001).

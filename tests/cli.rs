@@ -186,6 +186,34 @@ async fn echo_server_and_line_client() {
     }
 }
 
+#[cfg(unix)]
+#[tokio::test]
+async fn sigterm_closes_every_client_with_1001_and_ends_serve() {
+    let mut command = command(&["serve", "127.0.0.1:0"]);
+    command.stderr(Stdio::null());
+    let mut process = Running::spawn(command);
+    let first = process.line().await;
+    let addr = first.strip_prefix("listening on ws://").expect("the announcement").trim_end_matches('/');
+    let mut clients = Vec::new();
+    for _ in 0..2 {
+        let mut ws = within(connect(&format!("ws://{addr}/"), &ConnectOptions::new())).await.unwrap();
+        within(ws.send(Message::text("here"))).await.unwrap();
+        assert_eq!(within(ws.recv()).await.unwrap().as_text(), Some("here"));
+        clients.push(ws);
+    }
+    // Ends the process we started, by its id.
+    let pid = process.child.id().expect("running").to_string();
+    let killed = within(Command::new("kill").args(["-TERM", &pid]).status()).await.unwrap();
+    assert!(killed.success());
+    for ws in &mut clients {
+        let close = within(ws.recv()).await.unwrap();
+        assert_eq!(close.message_type(), MessageType::Close);
+        assert_eq!(close.close_code(), Some(uniws::CloseCode::GOING_AWAY));
+    }
+    let status = within(process.child.wait()).await.unwrap();
+    assert!(status.success(), "{status}");
+}
+
 #[tokio::test]
 async fn broadcast_reaches_every_client() {
     let server = start(&["serve", "127.0.0.1:0", "--mode", "broadcast"], "listening on ws://").await;

@@ -956,3 +956,56 @@ async fn handle_returns_the_handshake_error_without_calling_the_handler() {
     assert!(matches!(result, Err(Error::Handshake { status: Some(405), .. })), "{result:?}");
     assert_eq!(called.load(Ordering::SeqCst), 0);
 }
+
+// ---- hygiene: what a request may not carry ----
+
+#[tokio::test]
+async fn subprotocol_values_that_are_not_tokens_never_reach_select_protocol_nor_the_answer() {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let record = seen.clone();
+    let options = ServerOptions::new().select_protocol(move |offered| {
+        record.lock().unwrap().push(offered.to_vec());
+        offered.first().cloned()
+    });
+    // The probe's value: `b`, 5,000 spaces, `x` (trimmed, still not a token); then a token.
+    let offer = format!("Sec-WebSocket-Protocol: b{}x, a/b, \"q\", chat\r\n", " ".repeat(5000));
+    let (response, accepted) =
+        raw_exchange(options.clone().max_head_size(16 * 1024), good_request(&offer).as_bytes()).await;
+    assert_eq!(status_of(&response), Some(101), "{response}");
+    assert_eq!(header(&response, "Sec-WebSocket-Protocol"), Some("chat"));
+    assert_eq!(accepted.unwrap().as_deref(), Some("chat"));
+    assert_eq!(*seen.lock().unwrap(), [vec!["chat".to_owned()]]);
+
+    // Only non-tokens offered: select_protocol is not called and nothing is echoed.
+    let offer = format!("Sec-WebSocket-Protocol: b{}x\r\n", " ".repeat(5000));
+    let (response, accepted) =
+        raw_exchange(options.max_head_size(16 * 1024), good_request(&offer).as_bytes()).await;
+    assert_eq!(status_of(&response), Some(101), "{response}");
+    assert_eq!(header(&response, "Sec-WebSocket-Protocol"), None);
+    assert!(matches!(accepted, Ok(None)), "{accepted:?}");
+    assert_eq!(seen.lock().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn an_upgrade_request_with_a_body_is_answered_with_400() {
+    for extra in [
+        "Content-Length: 6\r\n",
+        "Transfer-Encoding: chunked\r\n",
+        "Content-Length: 6\r\nTransfer-Encoding: chunked\r\n",
+        "Content-Length: 0\r\nContent-Length: 6\r\n",
+        "Content-Length: x\r\n",
+    ] {
+        // The body is a masked frame: it must not be read as one.
+        let mut request = good_request(extra).into_bytes();
+        request.extend_from_slice(&[0x81, 0x80, 0, 0, 0, 0]);
+        let (response, accepted) = raw_exchange(ServerOptions::new(), &request).await;
+        assert_eq!(status_of(&response), Some(400), "{extra}: {response}");
+        assert!(response.ends_with("an upgrade request cannot have a body"), "{response}");
+        assert_handshake_status(&accepted, 400);
+    }
+    // An explicit empty body is no body.
+    let (response, accepted) =
+        raw_exchange(ServerOptions::new(), good_request("Content-Length: 0\r\n").as_bytes()).await;
+    assert_eq!(status_of(&response), Some(101), "{response}");
+    assert!(accepted.is_ok(), "{accepted:?}");
+}

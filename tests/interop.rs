@@ -1,15 +1,12 @@
 //! Interoperability with an implementation we did not write: the Python `websockets` library,
-//! pinned to `WEBSOCKETS_VERSION` and installed by this test itself into a cached virtualenv
-//! (`${UNIWS_CACHE:-$HOME/.cache/uniws}/py-interop`). Our client talks to its server
-//! (`tests/interop/py_server.py`) and its client (`tests/interop/py_client.py`) talks to our
-//! server, over real sockets on 127.0.0.1: text and binary echo, fragmentation both ways,
+//! pinned and installed into a cached virtualenv by `tests/support/python.rs`. Our client
+//! talks to its server (`tests/interop/py_server.py`) and its client
+//! (`tests/interop/py_client.py`) talks to our server, over real sockets on 127.0.0.1: text and binary echo, fragmentation both ways,
 //! subprotocol negotiation, pings, the frame limit (1009) and the close handshake from
 //! either side. A failed install fails every test.
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
 use std::process::{ExitStatus, Stdio};
-use std::sync::OnceLock;
 use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader, Lines};
@@ -18,15 +15,11 @@ use tokio::process::{Child, ChildStdout, Command};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio::time::timeout;
-#[path = "common/venv.rs"]
-mod venv;
 use uniws::{
     CloseCode, ConnectOptions, DeflateOptions, Error, Message, MessageType, WebSocket, connect,
     request_handler,
 };
 
-/// The `websockets` release we test against.
-const WEBSOCKETS_VERSION: &str = "17.4";
 /// What a uniws server answers to permessage-deflate offers.
 const SERVER_DEFLATE: &str = "permessage-deflate; server_no_context_takeover; client_no_context_takeover";
 /// What Python's server answers to `permessage-deflate; client_max_window_bits`.
@@ -36,27 +29,12 @@ const PYTHON_DEFLATE: &str = "permessage-deflate; server_max_window_bits=12; cli
 /// reaches it, however loaded the machine.
 const LIMIT: Duration = Duration::from_secs(60);
 
+#[path = "support/python.rs"]
+mod support_python;
+use support_python::python;
+
 const PY_SERVER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/interop/py_server.py");
 const PY_CLIENT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/interop/py_client.py");
-
-// ---------------------------------------------------------------------------------------
-// The cached virtualenv.
-
-/// The virtualenv's interpreter, installed once per test binary (and once per machine while
-/// the cache holds); panics with the reason if it cannot be installed.
-fn python() -> &'static Path {
-    static PYTHON: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    let check = format!("import websockets; assert websockets.__version__ == {WEBSOCKETS_VERSION:?}");
-    match PYTHON
-        .get_or_init(|| venv::python("py-interop", &format!("websockets=={WEBSOCKETS_VERSION}"), &check))
-    {
-        Ok(python) => python,
-        Err(reason) => panic!(
-            "could not install Python websockets=={WEBSOCKETS_VERSION} for the interop tests \
-             (needs python3 with venv and PyPI): {reason}"
-        ),
-    }
-}
 
 // ---------------------------------------------------------------------------------------
 // Python processes, killed by their handle when dropped (a failing test included).

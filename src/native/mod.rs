@@ -1,7 +1,12 @@
 //! The native backend: the WebSocket protocol over tokio streams, with our own codec
 //! (`crate::proto`), handshake, client (through proxies), server and TLS through rustls.
 
+#[cfg(feature = "axum")]
+pub mod axum_upgrade;
+mod check;
 mod client;
+#[cfg(feature = "hyper")]
+pub mod hyper_upgrade;
 mod proxy;
 mod reader;
 mod server;
@@ -10,7 +15,10 @@ mod transport;
 mod websocket;
 mod writer;
 
+pub use check::{OriginAllowList, Refusal, Request};
 pub use client::connect;
-pub use server::{RequestHandler, ServerOptions, request_handler};
+#[cfg(unix)]
+pub use server::bind_reuseport;
+pub use server::{AcceptAll, RequestHandler, ServerOptions, request_handler};
 pub use transport::Transport;
 pub use websocket::{RecvHalf, SendHalf};

@@ -1,7 +1,7 @@
 //! The server: the reference's `request_handler(continue, select_protocol, max_frame_size)`,
-//! `accept` on any stream, and `serve` loops for a TCP listener with or without TLS. The
-//! upgrade request is read within a size cap and a deadline, so a slow or hostile client
-//! cannot hold resources.
+//! `accept` on any stream (with a request check before the 101 if wanted), and `serve` loops
+//! for a TCP listener with or without TLS. The upgrade request is read within a size cap and
+//! a deadline, so a slow or hostile client cannot hold resources.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,16 +10,44 @@ use bytes::BytesMut;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
+use super::check::{Refusal, Request};
 use super::tls::tls_error;
 use super::transport::{BoxedTransport, Transport};
-use super::websocket::SocketConfig;
+use super::websocket::{Closer, SocketConfig};
 use crate::options::{DEFAULT_MAX_FRAME_SIZE, DEFAULT_MAX_MESSAGE_SIZE};
 use crate::proto::Role;
-use crate::proto::deflate::accept_offer;
+use crate::proto::deflate::{DeflateParams, accept_offer};
 use crate::proto::handshake::{Rejection, UpgradeRequest, accept_response, parse_request, protocol_refused};
-use crate::{DEFAULT_CLOSE_TIMEOUT, DeflateOptions, Error, Heartbeat, Result, WebSocket};
+use crate::{CloseCode, DEFAULT_CLOSE_TIMEOUT, DeflateOptions, Error, Heartbeat, Result, WebSocket};
 
 type SelectProtocol = dyn Fn(&[String]) -> Option<String> + Send + Sync;
+
+/// The request check of a handler without one: every request that passes the protocol's
+/// checks is accepted.
+pub type AcceptAll = fn(&Request<'_>) -> std::result::Result<(), Refusal>;
+
+fn accept_all(_: &Request<'_>) -> std::result::Result<(), Refusal> {
+    Ok(())
+}
+
+/// What the server agreed to for one upgrade: the subprotocol and the permessage-deflate
+/// parameters with their answer.
+pub(crate) struct Negotiated {
+    protocol: Option<String>,
+    deflate: Option<(DeflateParams, String)>,
+}
+
+impl Negotiated {
+    fn extensions(&self) -> Option<&str> {
+        self.deflate.as_ref().map(|(_, answer)| answer.as_str())
+    }
+
+    /// The 101's headers.
+    #[cfg(feature = "hyper")]
+    pub(crate) fn headers(&self, request: &UpgradeRequest) -> Vec<(&'static str, String)> {
+        crate::proto::handshake::accept_headers(request, self.protocol.as_deref(), self.extensions())
+    }
+}
 
 /// How the server accepts connections.
 ///
@@ -41,6 +69,8 @@ pub struct ServerOptions {
     auto_pong: bool,
     heartbeat: Option<Heartbeat>,
     deflate: DeflateOptions,
+    max_connections: usize,
+    shutdown_timeout: Duration,
 }
 
 impl Default for ServerOptions {
@@ -54,6 +84,8 @@ impl Default for ServerOptions {
             auto_pong: true,
             heartbeat: None,
             deflate: DeflateOptions::server(),
+            max_connections: tokio::sync::Semaphore::MAX_PERMITS,
+            shutdown_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -120,6 +152,22 @@ impl ServerOptions {
         self
     }
 
+    /// The most connections `serve` keeps open at once (handshakes included); a client
+    /// beyond them is answered with 503 once its request head is read (within the
+    /// handshake timeout, so such clients are bounded in time, not in number). Default: no
+    /// limit but memory's.
+    pub fn max_connections(mut self, limit: usize) -> Self {
+        self.max_connections = limit.min(tokio::sync::Semaphore::MAX_PERMITS);
+        self
+    }
+
+    /// How long `serve_until` waits, once stopped, for the handlers of open connections to
+    /// end after their 1001 close frame (default 10 s).
+    pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
+        self.shutdown_timeout = timeout;
+        self
+    }
+
     /// How permessage-deflate offers are answered (default [`DeflateOptions::server`]: the
     /// first valid offer accepted, no context takeover either way, so an idle connection
     /// holds no compression state); [`DeflateOptions::disabled`] declines them all.
@@ -131,31 +179,81 @@ impl ServerOptions {
     /// Reads and answers the upgrade request on `stream`. A bad request gets its status
     /// (400, 405, 426, 431) and `Error::Handshake`; a client too slow gets `Error::Timeout`.
     pub async fn accept<T: Transport>(&self, stream: T) -> Result<WebSocket> {
-        let work = self.upgrade(Box::new(stream));
+        self.accept_with(stream, accept_all).await.map(|(ws, ())| ws)
+    }
+
+    /// Like [`accept`](Self::accept), with `check` run on the request before the 101: it
+    /// sees the method, target, headers and peer address, and either refuses (its
+    /// [`Refusal`] is sent and `accept_with` returns `Error::Handshake` with that status) or
+    /// accepts with a value handed back beside the socket (the authenticated user, say).
+    ///
+    /// ```no_run
+    /// # async fn demo(tcp: tokio::net::TcpStream) -> uniws::Result<()> {
+    /// use uniws::{Refusal, ServerOptions};
+    /// let (ws, user) = ServerOptions::new()
+    ///     .accept_with(tcp, |request| match request.header("authorization") {
+    ///         Some("Bearer s3cret") => Ok("alice"),
+    ///         _ => Err(Refusal::unauthorized("Bearer")),
+    ///     })
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn accept_with<T: Transport, S>(
+        &self,
+        stream: T,
+        check: impl FnOnce(&Request<'_>) -> std::result::Result<S, Refusal>,
+    ) -> Result<(WebSocket, S)> {
+        let work = self.upgrade(Box::new(stream), check);
         tokio::time::timeout(self.handshake_timeout, work).await.unwrap_or(Err(Error::Timeout))
     }
 
-    async fn upgrade(&self, mut stream: BoxedTransport) -> Result<WebSocket> {
+    async fn upgrade<S>(
+        &self,
+        mut stream: BoxedTransport,
+        check: impl FnOnce(&Request<'_>) -> std::result::Result<S, Refusal>,
+    ) -> Result<(WebSocket, S)> {
         let mut buf = BytesMut::with_capacity(1024);
         let request = loop {
             match parse_request(&buf, self.max_head_size) {
                 Ok(Some(request)) => break request,
                 Ok(None) => {}
-                Err(rejection) => return Err(reject(stream, rejection).await),
+                Err(rejection) => return Err(refuse(stream, rejection.into()).await),
             }
             if stream.read_buf(&mut buf).await? == 0 {
                 return Err(Error::handshake(None, "the client closed the connection during the handshake"));
             }
         };
-        let protocol = match self.choose_protocol(&request) {
-            Ok(protocol) => protocol,
-            Err(rejection) => return Err(reject(stream, rejection).await),
+        let state = match check(&Request::new(&request, stream.peer_addr())) {
+            Ok(state) => state,
+            Err(refusal) => return Err(refuse(stream, refusal).await),
         };
-        let deflate = accept_offer(request.headers.get_all("sec-websocket-extensions"), &self.deflate);
-        let extensions = deflate.as_ref().map(|(_, answer)| answer.clone());
-        stream.write_all(&accept_response(&request, protocol.as_deref(), extensions.as_deref())).await?;
+        let negotiated = match self.negotiate(&request) {
+            Ok(negotiated) => negotiated,
+            Err(rejection) => return Err(refuse(stream, rejection.into()).await),
+        };
+        let answer = accept_response(&request, negotiated.protocol.as_deref(), negotiated.extensions());
+        stream.write_all(&answer).await?;
         stream.flush().await?;
         let _ = buf.split_to(request.head_len);
+        Ok((self.socket(stream, buf, request, negotiated), state))
+    }
+
+    /// Chooses the subprotocol and answers the permessage-deflate offers of a valid request.
+    pub(crate) fn negotiate(&self, request: &UpgradeRequest) -> std::result::Result<Negotiated, Rejection> {
+        let protocol = self.choose_protocol(request)?;
+        let deflate = accept_offer(request.headers.get_all("sec-websocket-extensions"), &self.deflate);
+        Ok(Negotiated { protocol, deflate })
+    }
+
+    /// The server's socket on `stream` once the 101 went out; `buffered` holds bytes read
+    /// past the request head.
+    pub(crate) fn socket(
+        &self,
+        stream: BoxedTransport,
+        buffered: BytesMut,
+        request: UpgradeRequest,
+        negotiated: Negotiated,
+    ) -> WebSocket {
         let config = SocketConfig {
             role: Role::Server,
             max_frame_size: self.max_frame_size,
@@ -163,12 +261,12 @@ impl ServerOptions {
             auto_pong: self.auto_pong,
             heartbeat: self.heartbeat,
             close_timeout: DEFAULT_CLOSE_TIMEOUT,
-            protocol,
             request_target: Some(request.target),
-            extensions,
-            deflate: deflate.map(|(params, _)| (params, self.deflate.clone())),
+            extensions: negotiated.extensions().map(str::to_owned),
+            protocol: negotiated.protocol,
+            deflate: negotiated.deflate.map(|(params, _)| (params, self.deflate.clone())),
         };
-        Ok(WebSocket::new(stream, buf, config))
+        WebSocket::new(stream, buffered, config)
     }
 
     fn choose_protocol(&self, request: &UpgradeRequest) -> Result<Option<String>, Rejection> {
@@ -183,31 +281,154 @@ impl ServerOptions {
     }
 
     /// Wraps `handler` (the reference's `continue`) into a [`RequestHandler`].
-    pub fn handler<H, F>(self, handler: H) -> RequestHandler<H>
+    pub fn handler<H, F>(
+        self,
+        handler: H,
+    ) -> RequestHandler<impl Fn(WebSocket, ()) -> F + Send + Sync + 'static>
     where
         H: Fn(WebSocket) -> F + Send + Sync + 'static,
         F: Future<Output = ()> + Send + 'static,
     {
-        RequestHandler { options: self, handler: Arc::new(handler) }
+        self.checked_handler(accept_all as AcceptAll, move |ws, ()| handler(ws))
+    }
+
+    /// A [`RequestHandler`] that runs `check` on each request before the 101 (see
+    /// [`accept_with`](Self::accept_with)) and hands what it accepted to `handler` with the
+    /// socket.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> std::io::Result<()> {
+    /// use uniws::{OriginAllowList, ServerOptions, WebSocket};
+    /// let origins = OriginAllowList::new(["https://app.example"]).unwrap();
+    /// let handler = ServerOptions::new().checked_handler(
+    ///     move |request| {
+    ///         origins.check(request)?;
+    ///         Ok(request.header("x-user").unwrap_or("guest").to_owned())
+    ///     },
+    ///     |mut ws: WebSocket, user: String| async move {
+    ///         let _ = ws.send(uniws::Message::text(format!("hello {user}"))).await;
+    ///     },
+    /// );
+    /// handler.serve(tokio::net::TcpListener::bind("127.0.0.1:9001").await?).await;
+    /// # Ok(()) }
+    /// ```
+    pub fn checked_handler<C, S, H, F>(self, check: C, handler: H) -> RequestHandler<H, C>
+    where
+        C: Fn(&Request<'_>) -> std::result::Result<S, Refusal> + Send + Sync + 'static,
+        H: Fn(WebSocket, S) -> F + Send + Sync + 'static,
+        F: Future<Output = ()> + Send + 'static,
+    {
+        RequestHandler { options: self, check: Arc::new(check), handler: Arc::new(handler) }
     }
 }
 
-async fn reject(mut stream: BoxedTransport, rejection: Rejection) -> Error {
-    let _ = stream.write_all(&rejection.encode()).await;
+/// The close frame every open connection gets when `serve_until` stops.
+const GOING_AWAY: (CloseCode, &str) = (CloseCode::GOING_AWAY, "server shutting down");
+
+/// The open connections of a `serve` loop, so that a shutdown can close them all without
+/// wrapping each handler (a wrapper would grow every connection's task). Each is listed
+/// once upgraded and unlisted when its handler ends.
+#[derive(Clone, Default)]
+struct OpenConnections(Arc<std::sync::Mutex<Listed>>);
+
+#[derive(Default)]
+struct Listed {
+    closers: std::collections::HashMap<u64, Closer>,
+    next: u64,
+    stopping: bool,
+}
+
+impl OpenConnections {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Listed> {
+        // Nothing panics while the lock is held (map operations only).
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Lists a socket by its closer until the returned entry is dropped. Once the server
+    /// stops, the socket is sent its 1001 at once instead (from a task of its own, beside
+    /// its handler, which then sees the close handshake).
+    fn list(&self, closer: Closer) -> Option<ListedEntry> {
+        let mut listed = self.lock();
+        if listed.stopping {
+            tokio::spawn(async move { closer.close(GOING_AWAY).await });
+            return None;
+        }
+        let id = listed.next;
+        listed.next += 1;
+        listed.closers.insert(id, closer);
+        Some(ListedEntry { open: self.clone(), id })
+    }
+
+    /// Stops listing and hands out the closers of every connection open now.
+    fn stop(&self) -> Vec<Closer> {
+        let mut listed = self.lock();
+        listed.stopping = true;
+        listed.closers.drain().map(|(_, closer)| closer).collect()
+    }
+}
+
+/// A connection's place in [`OpenConnections`], given up when dropped.
+struct ListedEntry {
+    open: OpenConnections,
+    id: u64,
+}
+
+impl Drop for ListedEntry {
+    fn drop(&mut self) {
+        self.open.lock().closers.remove(&self.id);
+    }
+}
+
+/// A listener on `addr` bound with `SO_REUSEPORT` (and `SO_REUSEADDR`), so that several
+/// accept loops can listen on one port: one per thread, each on a current-thread runtime of
+/// its own, and the kernel spreads incoming connections across them (Linux hashes each
+/// connection's addresses to one listener). Call it inside the runtime that will serve it.
+/// The other way to use many cores is one listener served from a multi-thread runtime,
+/// where tokio's workers share the connections; see the README's "Many cores".
+///
+/// ```no_run
+/// # fn demo() -> std::io::Result<()> {
+/// let addr: std::net::SocketAddr = "127.0.0.1:9001".parse().unwrap();
+/// let threads: Vec<_> = (0..2)
+///     .map(|_| std::thread::spawn(move || {
+///         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+///         runtime.block_on(async {
+///             let handler = uniws::ServerOptions::new().handler(|ws: uniws::WebSocket| async move { drop(ws) });
+///             handler.serve(uniws::bind_reuseport(addr)?).await;
+///             Ok::<_, std::io::Error>(())
+///         })
+///     }))
+///     .collect();
+/// # Ok(()) }
+/// ```
+#[cfg(unix)]
+pub fn bind_reuseport(addr: std::net::SocketAddr) -> std::io::Result<TcpListener> {
+    let socket =
+        if addr.is_ipv4() { tokio::net::TcpSocket::new_v4()? } else { tokio::net::TcpSocket::new_v6()? };
+    socket.set_reuseaddr(true)?;
+    socket.set_reuseport(true)?;
+    socket.bind(addr)?;
+    socket.listen(1024)
+}
+
+/// Sends `refusal` in place of the 101 and closes the connection.
+async fn refuse(mut stream: BoxedTransport, refusal: Refusal) -> Error {
+    let _ = stream.write_all(&refusal.encode()).await;
     let _ = stream.shutdown().await;
-    rejection.into_error()
+    refusal.into_error()
 }
 
 /// Upgrades connections and hands each [`WebSocket`] to a handler: the reference's
-/// `websocket-request-handler`.
-pub struct RequestHandler<H> {
+/// `websocket-request-handler`, with a request check `C` (none by default).
+pub struct RequestHandler<H, C = AcceptAll> {
     options: ServerOptions,
+    check: Arc<C>,
     handler: Arc<H>,
 }
 
-impl<H> Clone for RequestHandler<H> {
+impl<H, C> Clone for RequestHandler<H, C> {
     fn clone(&self) -> Self {
-        Self { options: self.options.clone(), handler: self.handler.clone() }
+        Self { options: self.options.clone(), check: self.check.clone(), handler: self.handler.clone() }
     }
 }
 
@@ -234,7 +455,7 @@ pub fn request_handler<H, F>(
     handler: H,
     select_protocol: impl Fn(&[String]) -> Option<String> + Send + Sync + 'static,
     max_frame_size: usize,
-) -> RequestHandler<H>
+) -> RequestHandler<impl Fn(WebSocket, ()) -> F + Send + Sync + 'static>
 where
     H: Fn(WebSocket) -> F + Send + Sync + 'static,
     F: Future<Output = ()> + Send + 'static,
@@ -242,9 +463,11 @@ where
     ServerOptions::new().select_protocol(select_protocol).max_frame_size(max_frame_size).handler(handler)
 }
 
-impl<H, F> RequestHandler<H>
+impl<H, C, S, F> RequestHandler<H, C>
 where
-    H: Fn(WebSocket) -> F + Send + Sync + 'static,
+    C: Fn(&Request<'_>) -> std::result::Result<S, Refusal> + Send + Sync + 'static,
+    S: Send + 'static,
+    H: Fn(WebSocket, S) -> F + Send + Sync + 'static,
     F: Future<Output = ()> + Send + 'static,
 {
     /// The options connections are accepted with.
@@ -252,50 +475,134 @@ where
         &self.options
     }
 
-    /// Upgrades one connection and runs the handler on it.
+    /// Upgrades one connection (after the request check) and runs the handler on it.
     pub async fn handle<T: Transport>(&self, stream: T) -> Result<()> {
-        let ws = self.options.accept(stream).await?;
-        (self.handler)(ws).await;
+        let (ws, state) = self.options.accept_with(stream, |request| (self.check)(request)).await?;
+        (self.handler)(ws, state).await;
         Ok(())
     }
 
     /// Accepts connections from `listener` forever, each in its own task. A connection that
     /// fails its handshake is dropped; the loop goes on.
     pub async fn serve(self, listener: TcpListener) {
-        self.serve_with(listener, |handler, tcp| async move { handler.handle(tcp).await }).await
+        self.serve_until(listener, std::future::pending()).await
+    }
+
+    /// Like [`serve`](Self::serve), until `shutdown` completes (a signal, a channel): then it
+    /// stops accepting (the listener is closed), sends every open connection a close frame
+    /// with 1001 (going away; one still in its handshake gets it right after), and waits for
+    /// their handlers to end, at most [`ServerOptions::shutdown_timeout`]; handlers still
+    /// running then are dropped, which closes their connections.
+    ///
+    /// ```no_run
+    /// # async fn demo(handler: uniws::RequestHandler<fn(uniws::WebSocket, ()) -> std::future::Ready<()>>) -> std::io::Result<()> {
+    /// let listener = tokio::net::TcpListener::bind("127.0.0.1:9001").await?;
+    /// handler.serve_until(listener, async { let _ = tokio::signal::ctrl_c().await; }).await;
+    /// # Ok(()) }
+    /// ```
+    pub async fn serve_until(self, listener: TcpListener, shutdown: impl Future<Output = ()>) {
+        self.serve_with(listener, shutdown, |_, tcp| async move { Ok(tcp) }).await
     }
 
     /// Like [`serve`](Self::serve), with TLS on every connection. The TLS handshake counts
     /// toward the handshake timeout.
     pub async fn serve_tls(self, listener: TcpListener, config: Arc<rustls::ServerConfig>) {
+        self.serve_tls_until(listener, config, std::future::pending()).await
+    }
+
+    /// [`serve_until`](Self::serve_until) with TLS on every connection.
+    pub async fn serve_tls_until(
+        self,
+        listener: TcpListener,
+        config: Arc<rustls::ServerConfig>,
+        shutdown: impl Future<Output = ()>,
+    ) {
         let acceptor = tokio_rustls::TlsAcceptor::from(config);
-        self.serve_with(listener, move |handler, tcp| {
-            let acceptor = acceptor.clone();
+        self.serve_with(listener, shutdown, move |limit, tcp| {
+            let accept = acceptor.accept(tcp);
             async move {
-                let limit = handler.options.handshake_timeout;
-                let tls =
-                    tokio::time::timeout(limit, acceptor.accept(tcp)).await.map_err(|_| Error::Timeout)?;
-                handler.handle(tls.map_err(tls_error)?).await
+                tokio::time::timeout(limit, accept).await.map_err(|_| Error::Timeout)?.map_err(tls_error)
             }
         })
         .await
     }
 
-    async fn serve_with<C, CF>(self, listener: TcpListener, connection: C)
+    /// The accept loop: `secure` turns each TCP connection into the stream the WebSocket
+    /// runs over (within the handshake timeout it is given).
+    async fn serve_with<N, NF, T>(self, listener: TcpListener, shutdown: impl Future<Output = ()>, secure: N)
     where
-        C: Fn(Self, tokio::net::TcpStream) -> CF,
-        CF: Future<Output = Result<()>> + Send + 'static,
+        N: Fn(Duration, tokio::net::TcpStream) -> NF,
+        NF: Future<Output = Result<T>> + Send + 'static,
+        T: Transport,
     {
+        let open = OpenConnections::default();
+        let limit = Arc::new(tokio::sync::Semaphore::new(self.options.max_connections));
+        let mut connections = tokio::task::JoinSet::new();
+        let mut shutdown = std::pin::pin!(shutdown);
         loop {
-            match listener.accept().await {
-                Ok((tcp, _)) => {
-                    let _ = tcp.set_nodelay(true);
-                    tokio::spawn(connection(self.clone(), tcp));
-                }
+            let accepted = tokio::select! {
+                () = &mut shutdown => break,
+                // Reaps the tasks of connections that ended, so the set holds open ones only.
+                Some(_) = connections.join_next(), if !connections.is_empty() => continue,
+                accepted = listener.accept() => accepted,
+            };
+            let Ok((tcp, _)) = accepted else {
                 // Out of descriptors or a connection aborted before accept: wait a moment
                 // rather than spin, and go on serving.
-                Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
-            }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                continue;
+            };
+            let _ = tcp.set_nodelay(true);
+            let permit = limit.clone().try_acquire_owned().ok();
+            let stream = secure(self.options.handshake_timeout, tcp);
+            connections.spawn(self.clone().connection(stream, permit, open.clone()));
         }
+        drop(listener);
+        let closers = open.stop();
+        let closes = futures_util::future::join_all(closers.iter().map(|closer| closer.close(GOING_AWAY)));
+        let drain = async {
+            closes.await;
+            while connections.join_next().await.is_some() {}
+        };
+        if tokio::time::timeout(self.options.shutdown_timeout, drain).await.is_err() {
+            connections.shutdown().await;
+        }
+    }
+
+    /// One connection of the accept loop. `permit` is its place under the connection limit,
+    /// held until it ends; `None` when over it.
+    async fn connection<T: Transport>(
+        self,
+        stream: impl Future<Output = Result<T>>,
+        permit: Option<tokio::sync::OwnedSemaphorePermit>,
+        open: OpenConnections,
+    ) -> Result<()> {
+        self.run(stream, permit.is_some(), &open).await
+    }
+
+    /// [`handle`](Self::handle) for the accept loop: `stream` becomes the transport (TLS
+    /// or not), the request is refused with 503 unless `admitted`, and the socket is listed
+    /// in `open` while its handler runs, so that a shutdown can close it.
+    async fn run<T: Transport>(
+        &self,
+        stream: impl Future<Output = Result<T>>,
+        admitted: bool,
+        open: &OpenConnections,
+    ) -> Result<()> {
+        let stream = stream.await?;
+        let (ws, state) = self
+            .options
+            .accept_with(stream, |request| {
+                if admitted {
+                    (self.check)(request)
+                } else {
+                    Err(Refusal::unavailable("too many connections"))
+                }
+            })
+            .await?;
+        let (ws, closer) = ws.with_closer();
+        let _listed = open.list(closer);
+        (self.handler)(ws, state).await;
+        Ok(())
     }
 }

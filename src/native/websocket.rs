@@ -6,7 +6,7 @@
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, OnceLock, Weak};
 use std::task::Poll;
 use std::time::Duration;
 
@@ -90,6 +90,22 @@ struct Watch {
     close: Option<Pin<Box<Sleep>>>,
 }
 
+/// Sends a close frame on a socket that someone else owns (the server's graceful shutdown,
+/// while the handler holds the socket). It holds the connection weakly, so it keeps nothing
+/// alive once the handler drops the socket.
+pub(crate) struct Closer(Weak<Shared>);
+
+impl Closer {
+    /// Starts the close handshake, as [`SendHalf::close`] does: the owner's next receive
+    /// sees the peer's answer, its sends fail with `Error::Closed`.
+    pub(crate) async fn close(&self, (code, reason): (CloseCode, &str)) {
+        if let Some(shared) = self.0.upgrade() {
+            // A socket already closed or failed has nothing left to close.
+            let _ = shared.outbox.send(Message::close(code, reason)).await;
+        }
+    }
+}
+
 /// `work`, failing with `Timeout` after `limit`. The timer lives on the heap: tokio's is
 /// large, and inline it would grow the future of every send and receive, timed or not.
 async fn timed<T>(limit: Duration, work: impl Future<Output = Result<T>>) -> Result<T> {
@@ -153,6 +169,15 @@ impl WebSocket {
                 watch: Watch { heartbeat: config.heartbeat, beat: None, pinged: false, close: None },
             },
         }
+    }
+
+    /// The socket back, with a handle that can start its close handshake from another task.
+    /// It takes the socket by value so that a caller's future never borrows it: rustc keeps
+    /// room for a borrowed local across every later await, and the server's tasks would
+    /// carry a second socket's worth of bytes each.
+    pub(crate) fn with_closer(self) -> (Self, Closer) {
+        let closer = Closer(Arc::downgrade(&self.send.shared));
+        (self, closer)
     }
 
     /// On a server, the request target (path and query) of the client's upgrade request;

@@ -41,13 +41,25 @@ fn tokens(value: &[u8]) -> impl Iterator<Item = &str> {
     std::str::from_utf8(value).unwrap_or("").split(',').map(str::trim).filter(|t| !t.is_empty())
 }
 
+/// Whether `value` is an RFC 9110 token (`1*tchar`), the grammar of a subprotocol name.
+pub fn is_token(value: &str) -> bool {
+    !value.is_empty() && value.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}
+
 /// A parsed HTTP head's headers, owned, with case-insensitive lookup.
 #[derive(Debug, Clone, Default)]
 pub struct Headers(Vec<(String, Vec<u8>)>);
 
+impl<N: Into<String>, V: Into<Vec<u8>>> FromIterator<(N, V)> for Headers {
+    /// Headers parsed by another HTTP implementation (hyper), for [`validate_request`].
+    fn from_iter<I: IntoIterator<Item = (N, V)>>(iter: I) -> Self {
+        Self(iter.into_iter().map(|(n, v)| (n.into(), v.into())).collect())
+    }
+}
+
 impl Headers {
     fn from_httparse(headers: &[httparse::Header<'_>]) -> Self {
-        Self(headers.iter().map(|h| (h.name.to_owned(), h.value.to_owned())).collect())
+        headers.iter().map(|h| (h.name, h.value)).collect()
     }
 
     /// Every value of the header `name`.
@@ -198,6 +210,8 @@ pub fn validate_response(
 /// A validated upgrade request.
 #[derive(Debug, Clone)]
 pub struct UpgradeRequest {
+    /// The request method (always `GET` once validated).
+    pub method: String,
     /// The request target (path and query).
     pub target: String,
     /// The client's `Sec-WebSocket-Key`.
@@ -224,21 +238,20 @@ impl Rejection {
         Self { status, reason }
     }
 
+    /// The headers this status calls for besides the body's (RFC 9110 §15.5.6 for 405,
+    /// RFC 6455 §4.4 for 426).
+    pub fn headers(&self) -> &'static [(&'static str, &'static str)] {
+        match self.status {
+            405 => &[("Allow", "GET")],
+            426 => &[("Sec-WebSocket-Version", "13"), ("Upgrade", "websocket")],
+            _ => &[],
+        }
+    }
+
     /// The HTTP response for this rejection, ready to write.
     pub fn encode(&self) -> Vec<u8> {
-        let extra = match self.status {
-            405 => "Allow: GET\r\n",
-            426 => "Sec-WebSocket-Version: 13\r\nUpgrade: websocket\r\n",
-            _ => "",
-        };
-        format!(
-            "HTTP/1.1 {} {}\r\n{extra}Content-Type: text/plain; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}",
-            self.status,
-            status_text(self.status),
-            self.reason.len(),
-            self.reason
-        )
-        .into_bytes()
+        let headers = self.headers().iter().map(|&(n, v)| (n, v));
+        encode_response(self.status, headers, self.reason.as_bytes())
     }
 
     /// The error this rejection is on the server's side.
@@ -247,12 +260,46 @@ impl Rejection {
     }
 }
 
-fn status_text(status: u16) -> &'static str {
+/// A complete HTTP/1.1 response that ends the connection: the status line, `headers`, the
+/// body's type and length, and the body. Used for every refusal of an upgrade.
+pub fn encode_response<'a>(
+    status: u16,
+    headers: impl IntoIterator<Item = (&'a str, &'a str)>,
+    body: &[u8],
+) -> Vec<u8> {
+    let mut head = format!("HTTP/1.1 {status} {}\r\n", status_text(status));
+    let mut typed = false;
+    for (name, value) in headers {
+        // A header that is not valid HTTP (a line break in a value would split the
+        // response) is left out, as hyper's responses leave it out.
+        if !is_token(name) || value.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0) {
+            continue;
+        }
+        typed |= name.eq_ignore_ascii_case("content-type");
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    if !typed {
+        head.push_str("Content-Type: text/plain; charset=utf-8\r\n");
+    }
+    head.push_str(&format!("Content-Length: {}\r\nConnection: close\r\n\r\n", body.len()));
+    let mut response = head.into_bytes();
+    response.extend_from_slice(body);
+    response
+}
+
+/// The reason phrase of the statuses a server refuses upgrades with.
+pub fn status_text(status: u16) -> &'static str {
     match status {
         400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
         405 => "Method Not Allowed",
         426 => "Upgrade Required",
+        429 => "Too Many Requests",
         431 => "Request Header Fields Too Large",
+        500 => "Internal Server Error",
+        503 => "Service Unavailable",
         _ => "Error",
     }
 }
@@ -273,16 +320,40 @@ pub fn parse_request(buf: &[u8], max_head: usize) -> Result<Option<UpgradeReques
         }
         Err(_) => return Err(Rejection::new(400, "malformed HTTP request")),
     };
-    if request.method != Some("GET") {
-        return Err(Rejection::new(405, "a WebSocket upgrade must be a GET request"));
-    }
-    if request.version != Some(1) {
-        return Err(Rejection::new(400, "a WebSocket upgrade needs HTTP/1.1"));
-    }
     let target = request.path.unwrap_or("/").to_owned();
     let headers = Headers::from_httparse(request.headers);
+    let mut upgrade =
+        validate_request(request.method.unwrap_or(""), request.version == Some(1), target, headers)?;
+    upgrade.head_len = head_len;
+    Ok(Some(upgrade))
+}
+
+/// Validates an upgrade request whose head was parsed elsewhere (by [`parse_request`], or by
+/// hyper for the `hyper` and `axum` features): a GET over HTTP/1.1 with `Host`, the upgrade
+/// headers, version 13, a 16-byte key and no body. Subprotocol names that are not RFC 9110
+/// tokens are left out of `protocols`, so they never reach a selection nor get echoed.
+/// `head_len` is 0.
+pub fn validate_request(
+    method: &str,
+    http11: bool,
+    target: String,
+    headers: Headers,
+) -> Result<UpgradeRequest, Rejection> {
+    if method != "GET" {
+        return Err(Rejection::new(405, "a WebSocket upgrade must be a GET request"));
+    }
+    if !http11 {
+        return Err(Rejection::new(400, "a WebSocket upgrade needs HTTP/1.1"));
+    }
     if headers.get("host").is_none() {
         return Err(Rejection::new(400, "missing Host header"));
+    }
+    // Bytes of a body would be read as frames after the 101 (RFC 9112 §6.1: a request with
+    // both length headers must not keep its connection either).
+    if headers.get("transfer-encoding").is_some()
+        || headers.get_all("content-length").any(|v| v.trim_ascii() != b"0")
+    {
+        return Err(Rejection::new(400, "an upgrade request cannot have a body"));
     }
     if !headers.has_token("upgrade", "websocket") {
         return Err(Rejection::new(400, "missing Upgrade: websocket"));
@@ -304,8 +375,30 @@ pub fn parse_request(buf: &[u8], max_head: usize) -> Result<Option<UpgradeReques
         }
         String::from_utf8_lossy(key).into_owned()
     };
-    let protocols = headers.get_all("sec-websocket-protocol").flat_map(tokens).map(str::to_owned).collect();
-    Ok(Some(UpgradeRequest { target, key, protocols, headers, head_len }))
+    let protocols = headers
+        .get_all("sec-websocket-protocol")
+        .flat_map(tokens)
+        .filter(|p| is_token(p))
+        .map(str::to_owned)
+        .collect();
+    Ok(UpgradeRequest { method: method.to_owned(), target, key, protocols, headers, head_len: 0 })
+}
+
+/// The headers of the 101 answer accepting `request` with the chosen subprotocol and
+/// extensions, besides its status line.
+pub fn accept_headers(
+    request: &UpgradeRequest,
+    protocol: Option<&str>,
+    extensions: Option<&str>,
+) -> Vec<(&'static str, String)> {
+    let mut headers = vec![
+        ("Upgrade", "websocket".to_owned()),
+        ("Connection", "Upgrade".to_owned()),
+        ("Sec-WebSocket-Accept", accept_key(&request.key)),
+    ];
+    headers.extend(protocol.map(|p| ("Sec-WebSocket-Protocol", p.to_owned())));
+    headers.extend(extensions.map(|e| ("Sec-WebSocket-Extensions", e.to_owned())));
+    headers
 }
 
 /// The 101 answer accepting `request`, with the chosen subprotocol and extensions.
@@ -314,15 +407,9 @@ pub fn accept_response(
     protocol: Option<&str>,
     extensions: Option<&str>,
 ) -> Vec<u8> {
-    let mut head = format!(
-        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {}\r\n",
-        accept_key(&request.key)
-    );
-    if let Some(protocol) = protocol {
-        head.push_str(&format!("Sec-WebSocket-Protocol: {protocol}\r\n"));
-    }
-    if let Some(extensions) = extensions {
-        head.push_str(&format!("Sec-WebSocket-Extensions: {extensions}\r\n"));
+    let mut head = String::from("HTTP/1.1 101 Switching Protocols\r\n");
+    for (name, value) in accept_headers(request, protocol, extensions) {
+        head.push_str(&format!("{name}: {value}\r\n"));
     }
     head.push_str("\r\n");
     head.into_bytes()

@@ -22,7 +22,7 @@
 
 use uniws::proto::deflate::{accept_offer, parse_extensions};
 use uniws::proto::handshake::{
-    accept_key, accept_response, parse_request, parse_response, validate_response,
+    accept_key, accept_response, is_token, parse_request, parse_response, validate_response,
 };
 use uniws::{DeflateOptions, Error};
 
@@ -59,6 +59,7 @@ pub fn check_request(data: &[u8]) {
         Ok(Some(request)) => request,
     };
     assert!(request.head_len <= buf.len(), "head longer than the buffer");
+    assert!(request.protocols.iter().all(|p| is_token(p)), "a subprotocol offer that is not a token");
     assert!(
         request.head_len <= max_head,
         "head of {} bytes accepted with max_head {max_head}",

@@ -44,7 +44,8 @@ pub async fn until_shutdown(server: impl Future<Output = Result<(), Failure>>) -
     }
 }
 
-async fn shutdown_signal() {
+/// Completes on Ctrl-C (or SIGTERM on Unix).
+pub async fn shutdown_signal() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};

@@ -1,14 +1,16 @@
 //! `uniws serve`: a WebSocket server that echoes each message to its sender or broadcasts it
-//! to every client, over TCP or, with `--cert` and `--key`, TLS.
+//! to every client, over TCP or, with `--cert` and `--key`, TLS. Ctrl-C or SIGTERM closes
+//! every connection with 1001 before the process ends.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args as ClapArgs, ValueEnum};
 use uniws::{DeflateOptions, WebSocket};
 
 use crate::failure::Failure;
 use crate::hub::Hub;
-use crate::listen::{announce, bind, server_options, until_shutdown};
+use crate::listen::{announce, bind, server_options, shutdown_signal};
 use crate::messages::{Next, next_message};
 use crate::options::{Compression, FrameSize};
 use crate::tls;
@@ -58,7 +60,8 @@ pub async fn run(args: Args) -> Result<(), Failure> {
     announce(&format!("listening on {scheme}://{addr}"));
 
     let options = server_options(args.protocols, args.frame_size.get())
-        .deflate(args.compression.options(DeflateOptions::server()));
+        .deflate(args.compression.options(DeflateOptions::server()))
+        .shutdown_timeout(Duration::from_secs(2));
     let hub = Hub::new(false);
     let mode = args.mode;
     let handler = options.handler(move |ws| {
@@ -70,14 +73,16 @@ pub async fn run(args: Args) -> Result<(), Failure> {
             }
         }
     });
-    until_shutdown(async move {
-        match tls {
-            Some(config) => handler.serve_tls(listener, config).await,
-            None => handler.serve(listener).await,
-        }
-        Ok(())
-    })
-    .await
+    // On Ctrl-C or SIGTERM, clients get a 1001 close frame and a moment to answer it.
+    let shutdown = async {
+        shutdown_signal().await;
+        eprintln!("shutting down");
+    };
+    match tls {
+        Some(config) => handler.serve_tls_until(listener, config, shutdown).await,
+        None => handler.serve_until(listener, shutdown).await,
+    }
+    Ok(())
 }
 
 /// Sends each whole message back until the client closes.
