@@ -7,25 +7,15 @@ mod common;
 use std::collections::HashSet;
 use std::net::SocketAddr;
 
-use common::{bind, within};
-use uniws::{ConnectOptions, Message, MessageType, ServerOptions, WebSocket, bind_reuseport, connect};
+use common::{bind, echo, within};
+use uniws::{ConnectOptions, Message, ServerOptions, WebSocket, bind_reuseport, connect};
 
 /// Greets with `name`, then echoes until the close.
 async fn greet_and_echo(mut ws: WebSocket, name: String) {
     if ws.send(Message::text(name)).await.is_err() {
         return;
     }
-    while let Ok(message) = ws.recv().await {
-        match message.message_type() {
-            MessageType::Close => break,
-            MessageType::Text | MessageType::Binary => {
-                if ws.send(message).await.is_err() {
-                    break;
-                }
-            }
-            MessageType::Ping | MessageType::Pong => {}
-        }
-    }
+    echo(ws).await;
 }
 
 /// Connects, reads the greeting, echoes one message; the greeting.

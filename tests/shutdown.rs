@@ -8,25 +8,10 @@ mod common;
 
 use std::time::Duration;
 
-use common::{bind, within};
+use common::{bind, echo, within};
 use tokio::net::TcpStream;
 use tokio::sync::oneshot;
 use uniws::{CloseCode, ConnectOptions, Error, Message, MessageType, ServerOptions, WebSocket, connect};
-
-/// Echoes until the close.
-async fn echo(mut ws: WebSocket) {
-    while let Ok(message) = ws.recv().await {
-        match message.message_type() {
-            MessageType::Close => break,
-            MessageType::Text | MessageType::Binary => {
-                if ws.send(message).await.is_err() {
-                    break;
-                }
-            }
-            MessageType::Ping | MessageType::Pong => {}
-        }
-    }
-}
 
 /// A client's view of the server going away: the close frame's code.
 async fn close_code_seen(ws: &mut WebSocket) -> Option<CloseCode> {
