@@ -158,10 +158,12 @@ where
     Fut: Future<Output = ()> + Send + 'static,
 {
     let port: u16 = std::env::args().nth(1).map_or(0, |p| p.parse().expect("a port number"));
-    let announce = |port: u16| println!("listening {port} pid {} runtime {:?}", std::process::id(), Cores::from_env());
+    let announce =
+        |port: u16| println!("listening {port} pid {} runtime {:?}", std::process::id(), Cores::from_env());
     match Cores::from_env() {
         Cores::Current => {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+            let runtime =
+                tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
             runtime.block_on(async move {
                 let listener = TcpListener::bind(("127.0.0.1", port)).await.expect("bind 127.0.0.1");
                 announce(listener.local_addr().expect("address").port());
@@ -186,15 +188,22 @@ where
             let port_rx = std::sync::Arc::new(std::sync::Mutex::new(port_rx));
             let handles: Vec<_> = (0..threads)
                 .map(|i| {
-                    let (bound_tx, port_rx, serve_listener) = (bound_tx.clone(), port_rx.clone(), serve_listener.clone());
+                    let (bound_tx, port_rx, serve_listener) =
+                        (bound_tx.clone(), port_rx.clone(), serve_listener.clone());
                     std::thread::spawn(move || {
-                        let runtime =
-                            tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+                        let runtime = tokio::runtime::Builder::new_current_thread()
+                            .enable_all()
+                            .build()
+                            .expect("runtime");
                         runtime.block_on(async move {
                             // Thread 0 binds first (perhaps port 0); the others then join its port.
-                            let port = if i == 0 { port } else { port_rx.lock().unwrap().recv().expect("the port") };
-                            let listener = bind_reuseport(([127, 0, 0, 1], port).into()).expect("bind 127.0.0.1");
-                            bound_tx.send(listener.local_addr().expect("address").port()).expect("main thread");
+                            let port =
+                                if i == 0 { port } else { port_rx.lock().unwrap().recv().expect("the port") };
+                            let listener =
+                                bind_reuseport(([127, 0, 0, 1], port).into()).expect("bind 127.0.0.1");
+                            bound_tx
+                                .send(listener.local_addr().expect("address").port())
+                                .expect("main thread");
                             serve_listener(listener).await;
                         });
                     })
