@@ -110,6 +110,138 @@ where
     });
 }
 
+/// The runtime layouts of the many-core figures (`scripts/bench-cores.sh`), chosen with
+/// `BENCH_RUNTIME` and `BENCH_THREADS` (default 2):
+/// - `current`: one current-thread runtime (the layout of [`serve`]);
+/// - `multi`: one listener on a multi-thread runtime with `BENCH_THREADS` workers (the
+///   accept loop is itself a task on them, each connection another);
+/// - `reuseport`: `BENCH_THREADS` threads, each with a current-thread runtime and a listener
+///   of its own on the same port (`SO_REUSEPORT`), the kernel spreading the connections.
+#[derive(Clone, Copy, Debug)]
+pub enum Cores {
+    Current,
+    Multi(usize),
+    Reuseport(usize),
+}
+
+impl Cores {
+    /// The layout `BENCH_RUNTIME` and `BENCH_THREADS` ask for.
+    pub fn from_env() -> Self {
+        let threads = std::env::var("BENCH_THREADS").ok().map_or(2, |t| t.parse().expect("BENCH_THREADS"));
+        match std::env::var("BENCH_RUNTIME").as_deref() {
+            Ok("current") | Err(_) => Cores::Current,
+            Ok("multi") => Cores::Multi(threads),
+            Ok("reuseport") => Cores::Reuseport(threads),
+            Ok(other) => panic!("BENCH_RUNTIME={other}: current, multi or reuseport"),
+        }
+    }
+}
+
+/// A listener on `addr` with `SO_REUSEPORT` (what `uniws::bind_reuseport` does), for the
+/// peers' `reuseport` layout. Inside a runtime.
+pub fn reuseport_listener(addr: std::net::SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = tokio::net::TcpSocket::new_v4()?;
+    socket.set_reuseaddr(true)?;
+    socket.set_reuseport(true)?;
+    socket.bind(addr)?;
+    socket.listen(1024)
+}
+
+/// Runs `serve_listener` on 127.0.0.1 (port from the first argument, default 0) in the
+/// layout of [`Cores::from_env`], and prints `listening PORT pid PID` once every listener
+/// is bound. `bind_reuseport` binds the listeners of the `reuseport` layout (the library's
+/// own function where it has one); the first binds the port, the others join it.
+pub fn serve_cores<B, S, Fut>(bind_reuseport: B, serve_listener: S)
+where
+    B: Fn(std::net::SocketAddr) -> std::io::Result<TcpListener> + Copy + Send + 'static,
+    S: Fn(TcpListener) -> Fut + Clone + Send + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let port: u16 = std::env::args().nth(1).map_or(0, |p| p.parse().expect("a port number"));
+    let announce =
+        |port: u16| println!("listening {port} pid {} runtime {:?}", std::process::id(), Cores::from_env());
+    match Cores::from_env() {
+        Cores::Current => {
+            let runtime =
+                tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+            runtime.block_on(async move {
+                let listener = TcpListener::bind(("127.0.0.1", port)).await.expect("bind 127.0.0.1");
+                announce(listener.local_addr().expect("address").port());
+                serve_listener(listener).await;
+            });
+        }
+        Cores::Multi(workers) => {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(workers)
+                .enable_all()
+                .build()
+                .expect("runtime");
+            runtime.block_on(async move {
+                let listener = TcpListener::bind(("127.0.0.1", port)).await.expect("bind 127.0.0.1");
+                announce(listener.local_addr().expect("address").port());
+                tokio::spawn(serve_listener(listener)).await.expect("the accept loop");
+            });
+        }
+        Cores::Reuseport(threads) => {
+            let (bound_tx, bound_rx) = std::sync::mpsc::channel::<u16>();
+            let (port_tx, port_rx) = std::sync::mpsc::channel::<u16>();
+            let port_rx = std::sync::Arc::new(std::sync::Mutex::new(port_rx));
+            let handles: Vec<_> = (0..threads)
+                .map(|i| {
+                    let (bound_tx, port_rx, serve_listener) =
+                        (bound_tx.clone(), port_rx.clone(), serve_listener.clone());
+                    std::thread::spawn(move || {
+                        let runtime = tokio::runtime::Builder::new_current_thread()
+                            .enable_all()
+                            .build()
+                            .expect("runtime");
+                        runtime.block_on(async move {
+                            // Thread 0 binds first (perhaps port 0); the others then join its port.
+                            let port =
+                                if i == 0 { port } else { port_rx.lock().unwrap().recv().expect("the port") };
+                            let listener =
+                                bind_reuseport(([127, 0, 0, 1], port).into()).expect("bind 127.0.0.1");
+                            bound_tx
+                                .send(listener.local_addr().expect("address").port())
+                                .expect("main thread");
+                            serve_listener(listener).await;
+                        });
+                    })
+                })
+                .collect();
+            let first = bound_rx.recv().expect("the first listener");
+            for _ in 1..threads {
+                port_tx.send(first).expect("a thread");
+            }
+            for _ in 1..threads {
+                assert_eq!(bound_rx.recv().expect("a listener"), first);
+            }
+            announce(first);
+            for handle in handles {
+                handle.join().expect("a serving thread");
+            }
+        }
+    }
+}
+
+/// The peers' accept loop for [`serve_cores`]: Nagle off, each connection a task of the
+/// runtime it was accepted on.
+pub async fn accept_loop<F, Fut>(listener: TcpListener, connection: F)
+where
+    F: Fn(TcpStream) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    loop {
+        match listener.accept().await {
+            Ok((tcp, _)) => {
+                let _ = tcp.set_nodelay(true);
+                tokio::spawn(connection(tcp));
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+        }
+    }
+}
+
 /// CPU time (user + system, all threads) a process has used so far, from /proc/PID/stat.
 pub fn cpu_time(pid: u32) -> std::io::Result<Duration> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
