@@ -151,18 +151,15 @@ impl Inflater {
         let ended = std::mem::take(&mut self.ended);
         if self.reset_each_message {
             pool::give_decompressor(decompressor);
-        } else if ended || result.is_err() {
-            // A stream that ended cannot take the next message: start afresh (the peer's
-            // compressor did too, having finished its stream).
-            decompressor.reset(false);
-            self.held = Some(if self.window_bits == pool::POOLED_INFLATE_BITS {
-                decompressor
-            } else {
-                Decompress::new_with_window_bits(false, self.window_bits)
-            });
-        } else {
-            self.held = Some(decompressor);
+            return result;
         }
+        if ended || result.is_err() {
+            // A stream that ended cannot take the next message: start afresh (the peer's
+            // compressor did too, having finished its stream). flate2's reset keeps the
+            // window bits.
+            decompressor.reset(false);
+        }
+        self.held = Some(decompressor);
         result
     }
 

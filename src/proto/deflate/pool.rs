@@ -11,7 +11,7 @@ use flate2::{Compress, Compression, Decompress};
 const KEPT: usize = 4;
 
 /// The window every pooled decompressor has: the largest, which inflates any stream.
-pub(super) const POOLED_INFLATE_BITS: u8 = 15;
+const POOLED_INFLATE_BITS: u8 = 15;
 
 thread_local! {
     static COMPRESSORS: RefCell<Vec<(u32, u8, Compress)>> = const { RefCell::new(Vec::new()) };
@@ -29,12 +29,13 @@ pub(super) fn take_compressor(level: u32, window_bits: u8) -> Compress {
 }
 
 /// Gives back a compressor taken with `level` and `window_bits`, its context emptied.
+/// One not kept is dropped unreset: emptying its context would be work for nothing.
 pub(super) fn give_compressor(level: u32, window_bits: u8, mut compressor: Compress) {
-    compressor.reset();
     COMPRESSORS.with(|pool| {
         if let Ok(mut pool) = pool.try_borrow_mut()
             && pool.len() < KEPT
         {
+            compressor.reset();
             pool.push((level, window_bits, compressor));
         }
     });
@@ -48,11 +49,11 @@ pub(super) fn take_decompressor() -> Decompress {
 
 /// Gives back a decompressor from [`take_decompressor`], its context emptied.
 pub(super) fn give_decompressor(mut decompressor: Decompress) {
-    decompressor.reset(false);
     DECOMPRESSORS.with(|pool| {
         if let Ok(mut pool) = pool.try_borrow_mut()
             && pool.len() < KEPT
         {
+            decompressor.reset(false);
             pool.push(decompressor);
         }
     });
