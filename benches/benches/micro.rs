@@ -33,7 +33,8 @@ fn masking(c: &mut Criterion) {
 fn headers() -> [(&'static str, Vec<u8>); 3] {
     let header = |len: u64| {
         let mut out = [0; MAX_HEADER_LEN];
-        let header = FrameHeader { fin: true, opcode: OpCode::Binary, mask: Some(KEY), payload_len: len };
+        let header =
+            FrameHeader { fin: true, rsv1: false, opcode: OpCode::Binary, mask: Some(KEY), payload_len: len };
         let n = header.encode(&mut out);
         out[..n].to_vec()
     };

@@ -1,5 +1,6 @@
 //! What the benchmark binaries share: the accept loop every echo server runs on one
-//! current-thread runtime, a counting allocator (live heap bytes, written to a file on
+//! current-thread runtime, the echo loops of uniws and tokio-websockets that several servers
+//! run, a counting allocator (live heap bytes, written to a file on
 //! request), the load generator's minimal RFC 6455 client (one masked-frame writer and a
 //! streaming frame reader, the same for every server), and CPU time and memory from /proc.
 
@@ -13,6 +14,40 @@ use tokio::net::{TcpListener, TcpStream};
 pub const FRAME_SIZE: usize = 1 << 20;
 /// The largest message the servers accept: the 16 MiB fragmented row fits.
 pub const MAX_MESSAGE: usize = 32 << 20;
+
+/// uniws's echo: whole messages through `recv_all`, back through `send_all`, until the close.
+pub async fn echo_uniws(mut ws: uniws::WebSocket) {
+    while let Ok(message) = ws.recv_all(MAX_MESSAGE).await {
+        match message.message_type() {
+            uniws::MessageType::Binary | uniws::MessageType::Text => {
+                if ws.send_all(message).await.is_err() {
+                    return;
+                }
+            }
+            uniws::MessageType::Close => return,
+            uniws::MessageType::Ping | uniws::MessageType::Pong => {}
+        }
+    }
+}
+
+/// tokio-websockets's echo on `tcp`: the upgrade, then whole messages from its stream (it
+/// reassembles fragments) sent back with `frame_size` 1 MiB, until the close.
+pub async fn echo_tokio_websockets(tcp: TcpStream) {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_websockets::{Config, Limits, ServerBuilder};
+    let builder = ServerBuilder::new()
+        .config(Config::default().frame_size(FRAME_SIZE))
+        .limits(Limits::default().max_payload_len(Some(MAX_MESSAGE)));
+    let Ok((_request, mut ws)) = builder.accept(tcp).await else { return };
+    while let Some(Ok(message)) = ws.next().await {
+        if message.is_close() {
+            return;
+        }
+        if (message.is_binary() || message.is_text()) && ws.send(message).await.is_err() {
+            return;
+        }
+    }
+}
 
 /// The system allocator, counting the bytes currently allocated (one relaxed add per call,
 /// the same cost in every server).

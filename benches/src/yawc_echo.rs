@@ -39,12 +39,11 @@ async fn echo(upgraded: yawc::UpgradeFut) {
     while let Ok(frame) = ws.next_frame().await {
         match frame.opcode() {
             OpCode::Close => return,
-            OpCode::Text | OpCode::Binary => {
-                if ws.send(frame).await.is_err() {
-                    return;
-                }
-            }
-            _ => {}
+            OpCode::Text | OpCode::Binary => {}
+            _ => continue,
+        }
+        if ws.send(frame).await.is_err() {
+            return;
         }
     }
 }

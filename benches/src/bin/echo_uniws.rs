@@ -4,8 +4,8 @@
 //! `BENCH_DEFLATE_LEVEL` set, at that compression level instead (an experiment, see
 //! benches/README.md).
 
-use uniws::{DeflateOptions, MessageType, ServerOptions};
-use uniws_benches::{CountingAlloc, FRAME_SIZE, MAX_MESSAGE, serve};
+use uniws::{DeflateOptions, ServerOptions};
+use uniws_benches::{CountingAlloc, FRAME_SIZE, echo_uniws, serve};
 
 #[global_allocator]
 static ALLOC: CountingAlloc = CountingAlloc;
@@ -19,17 +19,8 @@ fn main() {
     serve(move |tcp| {
         let options = options.clone();
         async move {
-            let Ok(mut ws) = options.accept(tcp).await else { return };
-            while let Ok(message) = ws.recv_all(MAX_MESSAGE).await {
-                match message.message_type() {
-                    MessageType::Binary | MessageType::Text => {
-                        if ws.send_all(message).await.is_err() {
-                            return;
-                        }
-                    }
-                    MessageType::Close => return,
-                    MessageType::Ping | MessageType::Pong => {}
-                }
+            if let Ok(ws) = options.accept(tcp).await {
+                echo_uniws(ws).await;
             }
         }
     });

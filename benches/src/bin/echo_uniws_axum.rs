@@ -8,27 +8,15 @@ use axum::response::Response;
 use axum::routing::get;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::service::TowerToHyperService;
+use uniws::ServerOptions;
 use uniws::axum::WebSocketUpgrade;
-use uniws::{MessageType, ServerOptions};
-use uniws_benches::{CountingAlloc, FRAME_SIZE, MAX_MESSAGE, serve};
+use uniws_benches::{CountingAlloc, FRAME_SIZE, echo_uniws, serve};
 
 #[global_allocator]
 static ALLOC: CountingAlloc = CountingAlloc;
 
 async fn echo(upgrade: WebSocketUpgrade) -> Response {
-    upgrade.options(ServerOptions::new().max_frame_size(FRAME_SIZE)).on_upgrade(|mut ws| async move {
-        while let Ok(message) = ws.recv_all(MAX_MESSAGE).await {
-            match message.message_type() {
-                MessageType::Binary | MessageType::Text => {
-                    if ws.send_all(message).await.is_err() {
-                        return;
-                    }
-                }
-                MessageType::Close => return,
-                MessageType::Ping | MessageType::Pong => {}
-            }
-        }
-    })
+    upgrade.options(ServerOptions::new().max_frame_size(FRAME_SIZE)).on_upgrade(echo_uniws)
 }
 
 fn main() {

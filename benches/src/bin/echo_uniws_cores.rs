@@ -5,27 +5,14 @@
 //! each serving a listener from `uniws::bind_reuseport`. `echo_uniws_cores [PORT]`; for
 //! `scripts/bench-cores.sh`.
 
-use uniws::{DeflateOptions, MessageType, ServerOptions, WebSocket};
-use uniws_benches::{CountingAlloc, FRAME_SIZE, MAX_MESSAGE, serve_cores};
+use uniws::{DeflateOptions, ServerOptions};
+use uniws_benches::{CountingAlloc, FRAME_SIZE, echo_uniws, serve_cores};
 
 #[global_allocator]
 static ALLOC: CountingAlloc = CountingAlloc;
 
 fn main() {
-    let handler = ServerOptions::new().max_frame_size(FRAME_SIZE).deflate(DeflateOptions::server()).handler(
-        |mut ws: WebSocket| async move {
-            while let Ok(message) = ws.recv_all(MAX_MESSAGE).await {
-                match message.message_type() {
-                    MessageType::Binary | MessageType::Text => {
-                        if ws.send_all(message).await.is_err() {
-                            return;
-                        }
-                    }
-                    MessageType::Close => return,
-                    MessageType::Ping | MessageType::Pong => {}
-                }
-            }
-        },
-    );
+    let handler =
+        ServerOptions::new().max_frame_size(FRAME_SIZE).deflate(DeflateOptions::server()).handler(echo_uniws);
     serve_cores(uniws::bind_reuseport, move |listener| handler.clone().serve(listener));
 }

@@ -118,7 +118,10 @@ fn parse_args() -> Args {
     assert!(args.port != 0 && args.server_pid != 0, "--port and --server-pid are required");
     assert!(!(args.idle && args.messages.is_some()), "--idle and --messages exclude each other");
     assert!(args.messages != Some(0), "--messages must be at least 1");
-    assert!(!args.hold || (args.deflate && args.messages.is_none()), "--hold needs --deflate, without --messages");
+    assert!(
+        !args.hold || (args.deflate && args.messages.is_none()),
+        "--hold needs --deflate, without --messages"
+    );
     if args.hold {
         args.idle = true;
     }
@@ -197,7 +200,8 @@ const WORDS: &[&str] = &[
     "build", "logs", "please", "thanks", "deploy", "finished", "without", "errors", "I", "think", "we",
     "should", "ship", "it", "today", "lunch", "anyone", "ok", "sounds", "good", "review", "pull", "request",
     "tests", "are", "green", "again", "coffee", "break", "in", "five", "minutes", "see", "ticket", "for",
-    "details", "who", "owns", "this", "service", "on", "call", "rotation", "starts", "monday", "great", "job",
+    "details", "who", "owns", "this", "service", "on", "call", "rotation", "starts", "monday", "great",
+    "job",
 ];
 const NAMES: &[&str] = &["alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy"];
 const ROOMS: &[&str] = &["general", "random", "ops", "dev", "design"];
@@ -416,7 +420,8 @@ async fn workload(args: &Args) -> Result<Workload, String> {
         let wire = masked_message(&data, args.frame, KEY);
         return Ok(Workload { wire: vec![wire], expected: vec![data], half: vec![], answer: String::new() });
     }
-    let mut probe = TcpStream::connect(("127.0.0.1", args.port)).await.map_err(|e| format!("connect: {e}"))?;
+    let mut probe =
+        TcpStream::connect(("127.0.0.1", args.port)).await.map_err(|e| format!("connect: {e}"))?;
     let answer = handshake_deflate(&mut probe).await.map_err(|e| format!("handshake: {e}"))?;
     // A clean close, so the server's counts are not disturbed by a reset.
     let _ = probe.write_all(&masked_frames(&[0x03, 0xe8], 125, KEY, 0x8)).await;
@@ -429,7 +434,8 @@ async fn workload(args: &Args) -> Result<Workload, String> {
         let text = chat_text(args.size.max(100), variant);
         let compressed = deflate_message(&text, bits);
         work.wire.push(masked_frames(&compressed, args.frame.max(compressed.len()), KEY, 0x41));
-        let mut halves = masked_frames(&compressed, compressed.len().div_ceil(2).next_multiple_of(4), KEY, 0x41);
+        let mut halves =
+            masked_frames(&compressed, compressed.len().div_ceil(2).next_multiple_of(4), KEY, 0x41);
         // Only the first frame: the FIN bit off, its header is 2 or 4 bytes, then the key.
         let first_len = compressed.len().div_ceil(2).next_multiple_of(4);
         let header = if first_len < 126 { 6 } else { 8 };
@@ -443,7 +449,8 @@ async fn workload(args: &Args) -> Result<Workload, String> {
 async fn run(args: Args) -> Result<String, String> {
     let args = Rc::new(args);
     let work = Rc::new(workload(&args).await?);
-    let payload_per_msg = work.expected.iter().map(Vec::len).sum::<usize>() as f64 / work.expected.len() as f64;
+    let payload_per_msg =
+        work.expected.iter().map(Vec::len).sum::<usize>() as f64 / work.expected.len() as f64;
     let pid = args.server_pid;
     let rss = |field| status_kib(pid, field).map_err(|e| format!("server /proc/{pid}/status: {e}"));
 
@@ -593,7 +600,10 @@ async fn run(args: Args) -> Result<String, String> {
         rss("VmHWM")?,
     );
     if let (Some(before), Some(peak)) = (heap_before, read_peak(&args.heap_file)) {
-        line += &format!(" peak_heap_bytes_per_conn={:.0}", (peak as f64 - before as f64) / args.connections as f64);
+        line += &format!(
+            " peak_heap_bytes_per_conn={:.0}",
+            (peak as f64 - before as f64) / args.connections as f64
+        );
     }
     if args.deflate {
         // Bytes counted when a whole echo is in: up to one message per connection of
