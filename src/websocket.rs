@@ -33,13 +33,13 @@ impl WebSocket {
     /// Safe to cancel (a `send` in a `tokio::select!` branch that loses, or past the output
     /// timeout): the connection never carries half a frame. The cancelled frame either was
     /// not taken, or was and goes out whole before anything sent next.
-    pub async fn send(&mut self, message: impl Into<Message>) -> Result<()> {
-        self.send.send(message).await
+    pub fn send(&mut self, message: impl Into<Message>) -> impl Future<Output = Result<()>> {
+        self.send.send(message)
     }
 
     /// Sends a whole message of any size, in frames of at most `max_frame_size`.
-    pub async fn send_all(&mut self, message: impl Into<Message>) -> Result<()> {
-        self.send.send_all(message).await
+    pub fn send_all(&mut self, message: impl Into<Message>) -> impl Future<Output = Result<()>> {
+        self.send.send_all(message)
     }
 
     /// Receives the next frame as a message (partial ones included).
@@ -55,8 +55,8 @@ impl WebSocket {
     /// Receives a whole message, assembling its frames; fails with
     /// [`Error::MessageTooLarge`](crate::Error::MessageTooLarge) (and closes with 1009) once
     /// it exceeds `max_message_size`.
-    pub async fn recv_all(&mut self, max_message_size: usize) -> Result<Message> {
-        self.recv.recv_all(max_message_size).await
+    pub fn recv_all(&mut self, max_message_size: usize) -> impl Future<Output = Result<Message>> {
+        self.recv.recv_all(max_message_size)
     }
 
     /// The negotiated subprotocol, if any.
@@ -100,13 +100,13 @@ impl WebSocket {
 
 impl SendHalf {
     /// See [`WebSocket::send`].
-    pub async fn send(&mut self, message: impl Into<Message>) -> Result<()> {
-        self.send_frame(message.into()).await
+    pub fn send(&mut self, message: impl Into<Message>) -> impl Future<Output = Result<()>> {
+        self.send_frame(message.into())
     }
 
     /// See [`WebSocket::send_all`].
-    pub async fn send_all(&mut self, message: impl Into<Message>) -> Result<()> {
-        assemble::send_all(self, message.into()).await
+    pub fn send_all(&mut self, message: impl Into<Message>) -> impl Future<Output = Result<()>> {
+        assemble::send_all(self, message.into())
     }
 }
 
@@ -122,8 +122,8 @@ impl RecvHalf {
     }
 
     /// See [`WebSocket::recv_all`].
-    pub async fn recv_all(&mut self, max_message_size: usize) -> Result<Message> {
-        assemble::recv_all(self, max_message_size).await
+    pub fn recv_all(&mut self, max_message_size: usize) -> impl Future<Output = Result<Message>> {
+        assemble::recv_all(self, max_message_size)
     }
 }
 

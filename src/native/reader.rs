@@ -38,6 +38,14 @@ thread_local! {
 /// a big frame and sends it slowly holds memory in proportion to what it actually sent.
 const MAX_RESERVE: usize = 1 << 20;
 
+/// What [`Reader::poll_step`] came to.
+pub(crate) enum Step {
+    /// A frame, or the error that ended reading.
+    Frame(Result<Message>),
+    /// Work for [`Reader::recv`], the general path.
+    General,
+}
+
 pub(crate) struct Reader {
     io: TransportReader,
     buf: BytesMut,
@@ -96,7 +104,8 @@ impl Reader {
 
     /// The next frame; with `whole`, a fragmented data message put together in place (see
     /// [`Decoder::decode_whole`]). Cancel-safe: bytes read stay buffered, a decoded frame stays
-    /// ready.
+    /// ready. The general path, for whatever [`poll_step`](Self::poll_step) leaves to it:
+    /// failing the connection, answering the peer's close, writing a backlog while reading.
     pub(crate) async fn recv(
         &mut self,
         budget: usize,
@@ -107,12 +116,11 @@ impl Reader {
     ) -> Result<Message> {
         loop {
             if let Some(error) = &self.failing {
-                // The rare paths are boxed so the future of every `recv` stays small.
-                Box::pin(outbox.fail(error, fail_limit)).await;
+                outbox.fail(error, fail_limit).await;
                 return Err(self.failing.take().expect("checked above"));
             }
             if let Some(close) = &self.close_answer {
-                let answered = Box::pin(outbox.answer_close(close)).await;
+                let answered = outbox.answer_close(close).await;
                 self.close_answer = None;
                 match answered {
                     Ok(()) | Err(Error::Closed) => {}
@@ -128,50 +136,85 @@ impl Reader {
             if self.done {
                 return Err(Error::Closed);
             }
+            let mut step = std::pin::pin!(std::future::poll_fn(|cx| {
+                self.poll_step(cx, budget, whole, outbox, auto_pong, false)
+            }));
+            let step = if outbox.has_backlog() {
+                tokio::select! {
+                    biased;
+                    step = &mut step => step,
+                    flushed = outbox.flush_backlog() => {
+                        flushed?;
+                        continue;
+                    }
+                }
+            } else {
+                step.await
+            };
+            if let Step::Frame(frame) = step {
+                return frame;
+            }
+        }
+    }
+
+    /// The common case without an await: decodes what is buffered, reading more as long as
+    /// the socket has it. Returns a frame (or the error reading it), or `Step::General` when
+    /// [`recv`](Self::recv) has work to do first (a close to answer, the connection to fail,
+    /// with `check_backlog`: a backlog to write). Cancel-safe: it returns a decoded frame in
+    /// the same poll.
+    #[inline]
+    pub(crate) fn poll_step(
+        &mut self,
+        cx: &mut Context<'_>,
+        budget: usize,
+        whole: bool,
+        outbox: &Outbox,
+        auto_pong: bool,
+        check_backlog: bool,
+    ) -> Poll<Step> {
+        loop {
+            if self.done || self.ready.is_some() || self.failing.is_some() || self.close_answer.is_some() {
+                return Poll::Ready(Step::General);
+            }
             let decoded = if whole {
                 self.decoder.decode_whole(&mut self.buf, budget)
             } else {
                 self.decoder.decode(&mut self.buf, budget)
             };
             match decoded {
-                Ok(Some(message)) => {
-                    match message.message_type() {
-                        MessageType::Ping if auto_pong => {
-                            outbox.answer_ping(Message::pong(message.clone().into_data()))
-                        }
-                        MessageType::Close => {
-                            self.done = true;
-                            self.close_answer = Some(message.clone());
-                        }
-                        _ => {}
+                Ok(Some(message)) => match message.message_type() {
+                    MessageType::Ping if auto_pong => {
+                        outbox.answer_ping(Message::pong(message.clone().into_data()));
+                        return Poll::Ready(Step::Frame(Ok(message)));
                     }
-                    self.ready = Some(message);
-                }
+                    MessageType::Close => {
+                        self.done = true;
+                        self.close_answer = Some(message.clone());
+                        self.ready = Some(message);
+                        return Poll::Ready(Step::General);
+                    }
+                    _ => return Poll::Ready(Step::Frame(Ok(message))),
+                },
+                Ok(None) if check_backlog && outbox.has_backlog() => return Poll::Ready(Step::General),
                 Ok(None) => {
-                    let read = std::future::poll_fn(|cx| self.poll_fill(cx));
-                    let read = if outbox.has_backlog() {
-                        tokio::select! {
-                            biased;
-                            read = read => read?,
-                            flushed = Box::pin(outbox.flush_backlog()) => {
-                                flushed?;
-                                continue;
-                            }
-                        }
-                    } else {
-                        read.await?
+                    let read = match ready!(self.poll_fill(cx)) {
+                        Ok(read) => read,
+                        Err(e) => return Poll::Ready(Step::Frame(Err(e.into()))),
                     };
                     self.heard.store(true, Ordering::Relaxed);
                     if read == 0 {
                         self.done = true;
-                        return Err(std::io::Error::new(
+                        return Poll::Ready(Step::Frame(Err(std::io::Error::new(
                             std::io::ErrorKind::UnexpectedEof,
                             "the peer closed the connection without a close frame",
                         )
-                        .into());
+                        .into())));
                     }
                 }
-                Err(error) => self.abort(error),
+                Err(error) => {
+                    self.abort(error);
+                    return Poll::Ready(Step::General);
+                }
             }
         }
     }

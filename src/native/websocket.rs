@@ -7,14 +7,14 @@ use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock, Weak};
-use std::task::Poll;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::BytesMut;
 use futures_util::task::AtomicWaker;
 use tokio::time::{Instant, Sleep};
 
-use super::reader::Reader;
+use super::reader::{Reader, Step};
 use super::transport::{BoxedTransport, Transport};
 use super::writer::{Outbox, Writer};
 use crate::assemble::{Assembly, FrameSink, FrameSource};
@@ -101,7 +101,7 @@ impl Closer {
     pub(crate) async fn close(&self, (code, reason): (CloseCode, &str)) {
         if let Some(shared) = self.0.upgrade() {
             // A socket already closed or failed has nothing left to close.
-            let _ = shared.outbox.send(Message::close(code, reason)).await;
+            let _ = shared.outbox.send(Message::close(code, reason), None).await;
         }
     }
 }
@@ -109,7 +109,12 @@ impl Closer {
 /// `work`, failing with `Timeout` after `limit`. The timer lives on the heap: tokio's is
 /// large, and inline it would grow the future of every send and receive, timed or not.
 async fn timed<T>(limit: Duration, work: impl Future<Output = Result<T>>) -> Result<T> {
-    Box::pin(tokio::time::timeout(limit, work)).await.unwrap_or(Err(Error::Timeout))
+    timed_until(Instant::now() + limit, work).await
+}
+
+/// `work`, failing with `Timeout` at `deadline`; on the heap, as [`timed`].
+async fn timed_until<T>(deadline: Instant, work: impl Future<Output = Result<T>>) -> Result<T> {
+    Box::pin(tokio::time::timeout_at(deadline, work)).await.unwrap_or(Err(Error::Timeout))
 }
 
 impl WebSocket {
@@ -283,12 +288,8 @@ impl FrameSink for SendHalf {
         self.shared.max_frame_size
     }
 
-    async fn send_frame(&mut self, message: Message) -> Result<()> {
-        let send = self.shared.outbox.send(message);
-        match self.output_timeout {
-            None => send.await,
-            Some(limit) => timed(limit, send).await,
-        }
+    fn send_frame(&mut self, message: Message) -> impl Future<Output = Result<()>> {
+        self.shared.outbox.send(message, self.output_timeout)
     }
 }
 
@@ -298,31 +299,68 @@ impl FrameSource for RecvHalf {
         self.shared.outbox.fail(error, self.shared.close_timeout).await;
     }
 
-    async fn recv_frame(&mut self, budget: usize, whole: bool) -> Result<Message> {
-        let shared = &*self.shared;
-        let (reader, watch) = (&mut self.reader, &mut self.watch);
-        let work = async {
-            let frame = reader.recv(budget, whole, &shared.outbox, shared.auto_pong, shared.close_timeout);
-            match watch.watch(shared, frame).await {
-                Ok(result) => result,
-                Err(alarm) => {
-                    // The reader fails the connection and returns the alarm (cancel-safe).
-                    reader.abort(alarm);
-                    let failed =
-                        reader.recv(budget, whole, &shared.outbox, shared.auto_pong, shared.close_timeout);
-                    // Rare, so on the heap: every `recv` future stays small.
-                    Box::pin(failed).await
-                }
-            }
-        };
-        match self.input_timeout {
-            None => work.await,
-            Some(limit) => timed(limit, work).await,
-        }
+    fn recv_frame(&mut self, budget: usize, whole: bool) -> impl Future<Output = Result<Message>> {
+        self.next_frame(budget, whole)
     }
 
     fn assembly(&mut self) -> &mut Assembly {
         &mut self.assembly
+    }
+}
+
+impl RecvHalf {
+    /// The next frame, failing with `Timeout` after the input timeout: in the common case
+    /// straight from [`Reader::poll_step`], the timers looked at while it waits; otherwise
+    /// through the reader's general path.
+    async fn next_frame(&mut self, budget: usize, whole: bool) -> Result<Message> {
+        let shared = &*self.shared;
+        let (reader, watch, limit) = (&mut self.reader, &mut self.watch, self.input_timeout);
+        let mut deadline = None;
+        let step = std::future::poll_fn(|cx| {
+            match reader.poll_step(cx, budget, whole, &shared.outbox, shared.auto_pong, true) {
+                Poll::Pending => {
+                    if let Some(limit) = limit {
+                        let timer = deadline.get_or_insert_with(|| Box::pin(tokio::time::sleep(limit)));
+                        if timer.as_mut().poll(cx).is_ready() {
+                            return Poll::Ready(Step::Frame(Err(Error::Timeout)));
+                        }
+                    }
+                    watch.poll_alarm(cx, shared).map(|alarm| {
+                        // The reader fails the connection and returns the alarm (cancel-safe).
+                        reader.abort(alarm);
+                        Step::General
+                    })
+                }
+                step => step,
+            }
+        })
+        .await;
+        match step {
+            Step::Frame(frame) => frame,
+            // Rare, so on the heap: every `recv` future stays small.
+            Step::General => {
+                let general = self.general_frame(budget, whole);
+                match (deadline, limit) {
+                    (Some(timer), _) => timed_until(timer.deadline(), general).await,
+                    (None, Some(limit)) => timed(limit, general).await,
+                    (None, None) => Box::pin(general).await,
+                }
+            }
+        }
+    }
+
+    /// The reader's general path, with the timers looked at while it waits.
+    async fn general_frame(&mut self, budget: usize, whole: bool) -> Result<Message> {
+        let shared = &*self.shared;
+        let (reader, watch) = (&mut self.reader, &mut self.watch);
+        let frame = reader.recv(budget, whole, &shared.outbox, shared.auto_pong, shared.close_timeout);
+        match watch.watch(shared, frame).await {
+            Ok(result) => result,
+            Err(alarm) => {
+                reader.abort(alarm);
+                reader.recv(budget, whole, &shared.outbox, shared.auto_pong, shared.close_timeout).await
+            }
+        }
     }
 }
 
@@ -340,30 +378,36 @@ impl Watch {
             if let Poll::Ready(result) = frame.as_mut().poll(cx) {
                 return Poll::Ready(Ok(result));
             }
-            // Registered before looking at the deadline: a close sent in between wakes us.
-            shared.recv_waker.register(cx.waker());
-            if let Some(deadline) = shared.close_deadline.get() {
-                let close = self.close.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(*deadline)));
-                if close.as_mut().poll(cx).is_ready() {
-                    return Poll::Ready(Err(Error::Timeout));
-                }
-            }
-            let Some(heartbeat) = self.heartbeat else { return Poll::Pending };
-            let beat = self.beat.get_or_insert_with(|| Box::pin(tokio::time::sleep(heartbeat.interval)));
-            if shared.heard.swap(false, Ordering::Relaxed) {
-                self.pinged = false;
-                beat.as_mut().reset(Instant::now() + heartbeat.interval);
-            }
-            while beat.as_mut().poll(cx).is_ready() {
-                if self.pinged {
-                    return Poll::Ready(Err(Error::HeartbeatTimeout));
-                }
-                shared.outbox.ping();
-                self.pinged = true;
-                beat.as_mut().reset(Instant::now() + heartbeat.timeout);
-            }
-            Poll::Pending
+            self.poll_alarm(cx, shared).map(Err)
         })
         .await
+    }
+
+    /// While a read waits: `Ready` with the alarm once there is one, `Pending` otherwise (the
+    /// task is woken when one may be due).
+    fn poll_alarm(&mut self, cx: &mut Context<'_>, shared: &Shared) -> Poll<Error> {
+        // Registered before looking at the deadline: a close sent in between wakes us.
+        shared.recv_waker.register(cx.waker());
+        if let Some(deadline) = shared.close_deadline.get() {
+            let close = self.close.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(*deadline)));
+            if close.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(Error::Timeout);
+            }
+        }
+        let Some(heartbeat) = self.heartbeat else { return Poll::Pending };
+        let beat = self.beat.get_or_insert_with(|| Box::pin(tokio::time::sleep(heartbeat.interval)));
+        if shared.heard.swap(false, Ordering::Relaxed) {
+            self.pinged = false;
+            beat.as_mut().reset(Instant::now() + heartbeat.interval);
+        }
+        while beat.as_mut().poll(cx).is_ready() {
+            if self.pinged {
+                return Poll::Ready(Error::HeartbeatTimeout);
+            }
+            shared.outbox.ping();
+            self.pinged = true;
+            beat.as_mut().reset(Instant::now() + heartbeat.timeout);
+        }
+        Poll::Pending
     }
 }

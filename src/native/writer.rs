@@ -13,6 +13,7 @@ use std::time::Duration;
 use bytes::{Buf, Bytes, BytesMut};
 use futures_util::lock::Mutex;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
+use tokio::time::Sleep;
 
 use super::transport::TransportWriter;
 use crate::proto::{Encoder, MAX_CLOSE_REASON, WriteState};
@@ -48,11 +49,34 @@ impl Outbox {
         self.pong.lock().expect("not poisoned")
     }
 
-    /// Sends one frame, then whatever the receiving side left waiting.
-    pub(crate) async fn send(&self, message: Message) -> Result<()> {
-        let mut writer = self.writer.lock().await;
-        writer.send(&message).await?;
+    /// Sends one frame, then whatever the receiving side left waiting; fails with `Timeout`
+    /// after `limit`. One poll function takes the writer, writes and watches the time, so a
+    /// send is one small future.
+    pub(crate) async fn send(&self, message: Message, limit: Option<Duration>) -> Result<()> {
+        // The writer is free unless the receiving half is writing a pong or a close.
+        let mut writer = self.writer.try_lock();
+        let mut locking = None;
+        let mut unsent = Some(&message);
+        let mut timer: Option<Pin<Box<Sleep>>> = None;
+        std::future::poll_fn(|cx| {
+            let sent = match &mut writer {
+                Some(writer) => writer.poll_send(cx, &mut unsent),
+                None => match Pin::new(locking.get_or_insert_with(|| self.writer.lock())).poll(cx) {
+                    Poll::Ready(locked) => writer.insert(locked).poll_send(cx, &mut unsent),
+                    Poll::Pending => Poll::Pending,
+                },
+            };
+            match limit {
+                Some(limit) if sent.is_pending() => {
+                    let timer = timer.get_or_insert_with(|| Box::pin(tokio::time::sleep(limit)));
+                    timer.as_mut().poll(cx).map(|()| Err(Error::Timeout))
+                }
+                _ => sent,
+            }
+        })
+        .await?;
         if self.has_backlog() {
+            let mut writer = writer.expect("taken to send");
             // Rare, so on the heap: every send's future stays small (futures are moved whole).
             Box::pin(self.write_backlog(&mut writer)).await?;
         }
@@ -160,11 +184,17 @@ impl Writer {
         Self { io, encoder, out: BytesMut::new(), out_written: 0, payload: None, shut_down: false }
     }
 
-    /// Sends one frame and waits until the transport has taken all of it.
-    pub(crate) async fn send(&mut self, message: &Message) -> Result<()> {
-        self.flush().await?;
-        self.enqueue(message)?;
-        self.flush().await
+    /// Sends one frame (`unsent`, taken once it is encoded: what an earlier cancelled write
+    /// left goes out first) and is ready when the transport has taken all of it.
+    fn poll_send(&mut self, cx: &mut Context<'_>, unsent: &mut Option<&Message>) -> Poll<Result<()>> {
+        if let Some(message) = *unsent {
+            if !self.out.is_empty() || self.payload.is_some() {
+                ready!(self.poll_flush(cx))?;
+            }
+            self.enqueue(message)?;
+            *unsent = None;
+        }
+        self.poll_flush(cx)
     }
 
     /// Encodes a frame behind the buffered bytes; a large payload still waiting must be

@@ -111,6 +111,9 @@ impl Decoder {
         if self.idle(buf, false) {
             return Ok(None);
         }
+        if let Some(single) = self.decode_single(buf, budget) {
+            return single.map(Some);
+        }
         self.decode_frames(buf, budget, false)
     }
 
@@ -125,7 +128,59 @@ impl Decoder {
         if self.idle(buf, true) {
             return Ok(None);
         }
+        if let Some(single) = self.decode_single(buf, budget) {
+            return single.map(Some);
+        }
         self.decode_frames(buf, budget, true)
+    }
+
+    /// The common case, taken before the general path sets up a frame in progress: between
+    /// messages, a whole uncompressed text or binary message of one frame with a 7- or
+    /// 16-bit length, masked as the role requires and within the limits, at the front of the
+    /// buffer. `None` (nothing consumed) for anything else, errors included: the general path
+    /// decides those.
+    #[inline]
+    fn decode_single(&mut self, buf: &mut BytesMut, budget: usize) -> Option<Result<Message, Error>> {
+        if self.frame.is_some() || self.assembled != 0 || self.state != ReadState::Open {
+            return None;
+        }
+        let kind = match *buf.first()? {
+            0x81 => MessageType::Text,
+            0x82 => MessageType::Binary,
+            _ => return None,
+        };
+        let b1 = *buf.get(1)?;
+        let masked = b1 & 0x80 != 0;
+        if masked != (self.role == Role::Server) {
+            return None;
+        }
+        let (len, mut header_len) = match b1 & 0x7f {
+            127 => return None,
+            126 => match u16::from_be_bytes(buf.get(2..4)?.try_into().expect("2 bytes")) {
+                n @ 126.. => (n as usize, 4),
+                _ => return None,
+            },
+            n => (n as usize, 2),
+        };
+        let key = if masked {
+            let key: [u8; 4] = buf.get(header_len..header_len + 4)?.try_into().expect("4 bytes");
+            header_len += 4;
+            Some(key)
+        } else {
+            None
+        };
+        if buf.len() - header_len < len || len > self.max_frame_size || len > budget {
+            return None;
+        }
+        buf.advance(header_len);
+        let payload = &mut buf[..len];
+        if let Some(key) = key {
+            apply_mask(payload, key, 0);
+        }
+        if kind == MessageType::Text && simdutf8::basic::from_utf8(payload).is_err() {
+            return Some(Err(Error::InvalidUtf8));
+        }
+        Some(Ok(Message::data_frame(kind, take_front(buf, len), false)))
     }
 
     /// Whether a call could do nothing but ask for more bytes: no input, nothing to hand out.

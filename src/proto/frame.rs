@@ -83,7 +83,7 @@ impl FrameHeader {
         if b0 & 0x30 != 0 {
             return Err(Error::protocol("reserved bits set without a negotiated extension"));
         }
-        let opcode = OpCode::from_bits(b0 & 0x0f).ok_or(Error::protocol("reserved opcode"))?;
+        let opcode = OpCode::from_bits(b0 & 0x0f).ok_or_else(|| Error::protocol("reserved opcode"))?;
         let fin = b0 & 0x80 != 0;
         let rsv1 = b0 & 0x40 != 0;
         let masked = b1 & 0x80 != 0;
