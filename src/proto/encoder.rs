@@ -69,6 +69,9 @@ impl Encoder {
     /// copied: it is returned, to be written right after `out`. On error nothing is written
     /// and the state is unchanged.
     pub fn encode(&mut self, message: &Message, out: &mut BytesMut) -> Result<Option<Bytes>, Error> {
+        if self.encode_single(message, out) {
+            return Ok(None);
+        }
         let (opcode, next_state) = self.plan(message)?;
         let mask = match self.role {
             Role::Client => Some(rand::random::<[u8; 4]>()),
@@ -112,6 +115,36 @@ impl Encoder {
         }
         self.state = next_state;
         Ok(large_payload)
+    }
+
+    /// The common case on a server, before the general path: between messages, a whole
+    /// uncompressed text or binary message small enough to be copied behind its header.
+    /// Whether it was (`false`: nothing written).
+    #[inline]
+    fn encode_single(&mut self, message: &Message, out: &mut BytesMut) -> bool {
+        let first = match message.message_type() {
+            MessageType::Text => 0x81,
+            MessageType::Binary => 0x82,
+            _ => return false,
+        };
+        let len = message.len();
+        if self.role != Role::Server
+            || self.state != WriteState::Open
+            || message.is_partial()
+            || len > COPY_THRESHOLD.min(self.max_frame_size)
+            || self.deflater.as_ref().is_some_and(|d| d.worth_compressing(len) && message.is_compressible())
+        {
+            return false;
+        }
+        out.reserve(4 + len);
+        if len < 126 {
+            out.extend_from_slice(&[first, len as u8]);
+        } else {
+            let [high, low] = (len as u16).to_be_bytes();
+            out.extend_from_slice(&[first, 126, high, low]);
+        }
+        out.extend_from_slice(message.data());
+        true
     }
 
     /// Validates `message` against the rules and the state: its opcode and the state after it.
