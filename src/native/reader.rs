@@ -52,6 +52,9 @@ pub(crate) struct Reader {
     /// `buf` was cut off the thread's block: it shares the block's allocation, so it cannot
     /// grow in place.
     in_block: bool,
+    /// The last frame that outgrew a read into the block was large: reads between frames
+    /// take a little only, so that the next one's start is cheap to move out of the block.
+    large_frames: bool,
     decoder: Decoder,
     /// A decoded message not yet returned, and the peer's close still to be answered; both
     /// survive a cancelled `recv`, so nothing is lost to a timeout.
@@ -77,6 +80,7 @@ impl Reader {
             io,
             buf,
             in_block: false,
+            large_frames: false,
             decoder,
             ready: None,
             close_answer: None,
@@ -227,12 +231,13 @@ impl Reader {
             // connection keeps no read buffer, and a payload costs neither an allocation nor
             // a copy. The block is busy only if a transport's read reads another WebSocket.
             let io = &mut self.io;
+            let max = if self.large_frames { READ_CHUNK } else { 2 * BLOCK_READ };
             let block_read = BLOCK.with(|block| {
                 let mut block = block.try_borrow_mut().ok()?;
                 if block.capacity() < BLOCK_READ && !block.try_reclaim(BLOCK_LEN) {
                     *block = BytesMut::with_capacity(BLOCK_LEN);
                 }
-                let read = poll_read_into(Pin::new(io), cx, &mut block, 2 * BLOCK_READ);
+                let read = poll_read_into(Pin::new(io), cx, &mut block, max);
                 Some(read.map_ok(|read| block.split_to(read)))
             });
             if let Some(read) = block_read {
@@ -246,8 +251,10 @@ impl Reader {
         // short (the transport then knows the socket is drained, and a further read would only
         // find it empty), while the next frame's bytes that come with it stay few: a message
         // being put together moves them to make room for the next payload.
-        let room = self.decoder.bytes_wanted(self.buf.len()).min(MAX_RESERVE) + READ_CHUNK;
+        let wanted = self.decoder.bytes_wanted(self.buf.len());
+        let room = wanted.min(MAX_RESERVE) + READ_CHUNK;
         if self.in_block {
+            self.large_frames = wanted > 2 * BLOCK_READ;
             // Out of the block into an allocation of its own, which grows in place (a shared
             // one would be copied whole at each growth).
             let mut own = BytesMut::with_capacity(self.buf.len() + room);
