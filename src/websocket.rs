@@ -94,7 +94,11 @@ impl WebSocket {
 
     /// Splits the socket into halves that two tasks can use at once.
     pub fn split(self) -> (SendHalf, RecvHalf) {
-        (self.send, self.recv)
+        #[cfg(not(target_arch = "wasm32"))]
+        let recv = self.recv.split_off();
+        #[cfg(target_arch = "wasm32")]
+        let recv = self.recv;
+        (self.send, recv)
     }
 }
 

@@ -88,6 +88,9 @@ struct Watch {
     pinged: bool,
     /// The end of the wait for the peer's close, once `SendHalf::close` set it.
     close: Option<Pin<Box<Sleep>>>,
+    /// The halves were split: `SendHalf::close` may be called while a `recv` waits, and has
+    /// to wake it (whole, the socket's own `close` waits for the answer itself).
+    split: bool,
 }
 
 /// Sends a close frame on a socket that someone else owns (the server's graceful shutdown,
@@ -171,7 +174,13 @@ impl WebSocket {
                 reader: Reader::new(read, buffered, decoder, heard),
                 assembly: Assembly::default(),
                 input_timeout: None,
-                watch: Watch { heartbeat: config.heartbeat, beat: None, pinged: false, close: None },
+                watch: Watch {
+                    heartbeat: config.heartbeat,
+                    beat: None,
+                    pinged: false,
+                    close: None,
+                    split: false,
+                },
             },
         }
     }
@@ -281,6 +290,12 @@ impl RecvHalf {
     pub fn set_input_timeout(&mut self, timeout: Option<Duration>) {
         self.input_timeout = timeout;
     }
+
+    /// This half once split off: its sending half may now start the close while it waits.
+    pub(crate) fn split_off(mut self) -> Self {
+        self.watch.split = true;
+        self
+    }
 }
 
 impl FrameSink for SendHalf {
@@ -386,8 +401,10 @@ impl Watch {
     /// While a read waits: `Ready` with the alarm once there is one, `Pending` otherwise (the
     /// task is woken when one may be due).
     fn poll_alarm(&mut self, cx: &mut Context<'_>, shared: &Shared) -> Poll<Error> {
-        // Registered before looking at the deadline: a close sent in between wakes us.
-        shared.recv_waker.register(cx.waker());
+        if self.split {
+            // Registered before looking at the deadline: a close sent in between wakes us.
+            shared.recv_waker.register(cx.waker());
+        }
         if let Some(deadline) = shared.close_deadline.get() {
             let close = self.close.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(*deadline)));
             if close.as_mut().poll(cx).is_ready() {
