@@ -16,6 +16,7 @@ use std::time::Duration;
 use futures::future::{Either, select};
 use futures::lock::Mutex;
 use js_sys::{Object, Promise, Reflect, Symbol, Uint8Array};
+use std::pin::Pin;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{JsFuture, future_to_promise};
 use web_sys::AbortSignal;
@@ -198,7 +199,7 @@ impl JsWebSocket {
         url: String,
         #[wasm_bindgen(unchecked_optional_param_type = "ConnectOptions")] options: JsValue,
     ) -> js_sys::Promise {
-        future_to_promise(async move {
+        promise(async move {
             let signal = signal_of(&options)?;
             let options = connect_options(&options)?;
             let connecting = async { crate::connect(&url, &options).await.map_err(|e| js_error(&e)) };
@@ -249,7 +250,7 @@ impl JsWebSocket {
         #[wasm_bindgen(unchecked_optional_param_type = "WaitOptions")] options: JsValue,
     ) -> js_sys::Promise {
         let half = self.recv.clone();
-        future_to_promise(async move {
+        promise(async move {
             let signal = signal_of(&options)?;
             let receiving = async { half.lock().await.recv().await.map_err(|e| js_error(&e)) };
             let message = abortable(signal.as_ref(), receiving).await?;
@@ -265,7 +266,7 @@ impl JsWebSocket {
         #[wasm_bindgen(unchecked_optional_param_type = "WaitOptions")] options: JsValue,
     ) -> js_sys::Promise {
         let half = self.recv.clone();
-        future_to_promise(async move {
+        promise(async move {
             let max = to_size(max_message_size, "maxMessageSize")?;
             let signal = signal_of(&options)?;
             // An abort leaves what was put together in the receiving half, for the next call.
@@ -326,7 +327,7 @@ impl JsWebSocket {
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn close(&self, code: Option<u16>, reason: Option<String>) -> js_sys::Promise {
         let (send, recv) = (self.send.clone(), self.recv.clone());
-        future_to_promise(async move {
+        promise(async move {
             let code = code.unwrap_or(1000);
             send.lock().await.close(code, reason.as_deref().unwrap_or("")).await.map_err(|e| js_error(&e))?;
             let mut recv = recv.lock().await;
@@ -359,7 +360,7 @@ impl Messages {
     #[wasm_bindgen(unchecked_return_type = "Promise<IteratorResult<Message, undefined>>")]
     pub fn next(&self) -> Promise {
         let (recv, max, done, signal) = (self.recv.clone(), self.max, self.done.clone(), self.signal.clone());
-        future_to_promise(async move {
+        promise(async move {
             if done.get() {
                 return Ok(iterator_result(None));
             }
@@ -382,6 +383,13 @@ impl Messages {
         self.done.set(true);
         Promise::resolve(&iterator_result(None))
     }
+}
+
+/// `future_to_promise` through one boxed future type: each instance of it brings its own copy
+/// of the promise and task glue, which for a dozen async methods cost kilobytes of wasm.
+fn promise(work: impl Future<Output = Result<JsValue, JsValue>> + 'static) -> Promise {
+    let work: Pin<Box<dyn Future<Output = Result<JsValue, JsValue>>>> = Box::pin(work);
+    future_to_promise(work)
 }
 
 /// `{ value, done }` as an async iterator gives it: `done` when there is no value.
@@ -437,7 +445,7 @@ fn signal_of(options: &JsValue) -> Result<Option<AbortSignal>, JsValue> {
 impl JsWebSocket {
     fn send_with(&self, message: JsValue, whole: bool) -> js_sys::Promise {
         let half = self.send.clone();
-        future_to_promise(async move {
+        promise(async move {
             let message = to_message(&message, None, false)?;
             let mut half = half.lock().await;
             let sent = if whole { half.send_all(message).await } else { half.send(message).await };
@@ -467,7 +475,7 @@ impl JsReconnecting {
         #[wasm_bindgen(unchecked_optional_param_type = "ConnectOptions")] options: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "ReconnectOptions")] reconnect: JsValue,
     ) -> js_sys::Promise {
-        future_to_promise(async move {
+        promise(async move {
             let options = connect_options(&options)?;
             let field =
                 |name: &str| Reflect::get(&reconnect, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED);
@@ -522,7 +530,7 @@ impl JsReconnecting {
         #[wasm_bindgen(unchecked_param_type = "Sendable")] message: JsValue,
     ) -> js_sys::Promise {
         let sender = self.sender.clone();
-        future_to_promise(async move {
+        promise(async move {
             sender.send(to_message(&message, None, false)?).await.map_err(|e| js_error(&e))?;
             Ok(JsValue::UNDEFINED)
         })
@@ -535,7 +543,7 @@ impl JsReconnecting {
         #[wasm_bindgen(unchecked_param_type = "Sendable")] message: JsValue,
     ) -> js_sys::Promise {
         let sender = self.sender.clone();
-        future_to_promise(async move {
+        promise(async move {
             sender.send_all(to_message(&message, None, false)?).await.map_err(|e| js_error(&e))?;
             Ok(JsValue::UNDEFINED)
         })
@@ -545,7 +553,7 @@ impl JsReconnecting {
     #[wasm_bindgen(unchecked_return_type = "Promise<Message>")]
     pub fn recv(&self) -> js_sys::Promise {
         let inner = self.inner.clone();
-        future_to_promise(async move {
+        promise(async move {
             let message = inner.lock().await.recv().await.map_err(|e| js_error(&e))?;
             Ok(JsMessage::from(message).into())
         })
@@ -558,7 +566,7 @@ impl JsReconnecting {
         #[wasm_bindgen(js_name = maxMessageSize)] max_message_size: f64,
     ) -> js_sys::Promise {
         let inner = self.inner.clone();
-        future_to_promise(async move {
+        promise(async move {
             let max = to_size(max_message_size, "maxMessageSize")?;
             let message = inner.lock().await.recv_all(max).await.map_err(|e| js_error(&e))?;
             Ok(JsMessage::from(message).into())
@@ -570,7 +578,7 @@ impl JsReconnecting {
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn close(&self, code: Option<u16>, reason: Option<String>) -> js_sys::Promise {
         let (sender, inner) = (self.sender.clone(), self.inner.clone());
-        future_to_promise(async move {
+        promise(async move {
             let (code, reason) = (code.unwrap_or(1000), reason.unwrap_or_default());
             sender.close(code, &reason).await.map_err(|e| js_error(&e))?;
             inner.lock().await.close(code, &reason).await.map_err(|e| js_error(&e))?;
