@@ -38,5 +38,5 @@ cp js/node.js js/deno.js pkg/
 
 rm -rf www/pkg
 mkdir -p www/pkg
-cp pkg/uniws.js pkg/uniws.d.ts pkg/uniws_bg.wasm www/pkg/
+cp -r pkg/uniws.js pkg/uniws.d.ts pkg/uniws_bg.wasm pkg/snippets www/pkg/
 print_wasm_size uniws_bg.wasm pkg/uniws_bg.wasm

@@ -8,23 +8,23 @@
 //! (`WebSocket`, `URL`, `AbortSignal`, `setTimeout`): no `window`, so the same bindings run in
 //! pages, Workers, Node, Deno and Bun.
 
+mod glue;
+mod reconnecting;
+
 use std::cell::Cell;
-use std::pin::pin;
+use std::pin::{Pin, pin};
 use std::rc::Rc;
-use std::time::Duration;
 
 use futures::future::{Either, select};
 use futures::lock::Mutex;
 use js_sys::{Object, Promise, Reflect, Symbol, Uint8Array};
-use std::pin::Pin;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{JsFuture, future_to_promise};
 use web_sys::AbortSignal;
 
-use crate::{
-    ConnectOptions, ConnectionState, Error, Message, MessageType, ReconnectPolicy, Reconnecting,
-    ReconnectingSender, RecvHalf, SendHalf,
-};
+use crate::{Error, Message, MessageType, RecvHalf, SendHalf};
+use glue::{connect_options, invalid_argument, iterator_result, js_error, signal_of, to_size};
+pub use reconnecting::JsReconnecting;
 
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &'static str = r#"
@@ -200,8 +200,8 @@ impl JsWebSocket {
         #[wasm_bindgen(unchecked_optional_param_type = "ConnectOptions")] options: JsValue,
     ) -> js_sys::Promise {
         promise(async move {
-            let signal = signal_of(&options)?;
-            let options = connect_options(&options)?;
+            let (options, checked) = connect_options(&options)?;
+            let signal = checked.signal();
             let connecting = async { crate::connect(&url, &options).await.map_err(|e| js_error(&e)) };
             // An abort drops the connecting future, which closes the browser socket.
             let ws = abortable(signal.as_ref(), connecting).await?;
@@ -362,7 +362,7 @@ impl Messages {
         let (recv, max, done, signal) = (self.recv.clone(), self.max, self.done.clone(), self.signal.clone());
         promise(async move {
             if done.get() {
-                return Ok(iterator_result(None));
+                return Ok(iterator_result(JsValue::UNDEFINED));
             }
             let receiving = async {
                 match recv.lock().await.recv_all(max).await {
@@ -373,7 +373,7 @@ impl Messages {
             };
             let message = abortable(signal.as_ref(), receiving).await?;
             done.set(message.is_none());
-            Ok(iterator_result(message.map(|m| JsMessage::from(m).into())))
+            Ok(iterator_result(message.map_or(JsValue::UNDEFINED, |m| JsMessage::from(m).into())))
         })
     }
 
@@ -381,7 +381,7 @@ impl Messages {
     #[wasm_bindgen(js_name = "return", unchecked_return_type = "Promise<IteratorResult<Message, undefined>>")]
     pub fn finish(&self) -> Promise {
         self.done.set(true);
-        Promise::resolve(&iterator_result(None))
+        Promise::resolve(&iterator_result(JsValue::UNDEFINED))
     }
 }
 
@@ -390,15 +390,6 @@ impl Messages {
 fn promise(work: impl Future<Output = Result<JsValue, JsValue>> + 'static) -> Promise {
     let work: Pin<Box<dyn Future<Output = Result<JsValue, JsValue>>>> = Box::pin(work);
     future_to_promise(work)
-}
-
-/// `{ value, done }` as an async iterator gives it: `done` when there is no value.
-fn iterator_result(value: Option<JsValue>) -> JsValue {
-    let result = Object::new();
-    let done = value.is_none();
-    let _ = Reflect::set(&result, &JsValue::from_str("value"), &value.unwrap_or(JsValue::UNDEFINED));
-    let _ = Reflect::set(&result, &JsValue::from_str("done"), &JsValue::from_bool(done));
-    result.into()
 }
 
 /// Makes the instances of `instance`'s class async-iterable through `method`: wasm-bindgen
@@ -430,18 +421,6 @@ async fn abortable<T>(
     outcome
 }
 
-/// The `signal` of an options object, if it has one.
-fn signal_of(options: &JsValue) -> Result<Option<AbortSignal>, JsValue> {
-    if !options.is_object() {
-        return Ok(None);
-    }
-    let signal = Reflect::get(options, &JsValue::from_str("signal"))?;
-    if signal.is_undefined() {
-        return Ok(None);
-    }
-    signal.dyn_into().map(Some).map_err(|_| invalid_argument("signal must be an AbortSignal"))
-}
-
 impl JsWebSocket {
     fn send_with(&self, message: JsValue, whole: bool) -> js_sys::Promise {
         let half = self.send.clone();
@@ -453,187 +432,6 @@ impl JsWebSocket {
             Ok(JsValue::UNDEFINED)
         })
     }
-}
-
-/// A WebSocket that connects again when its connection drops: `Reconnecting` for JavaScript.
-#[wasm_bindgen(js_name = ReconnectingWebSocket)]
-pub struct JsReconnecting {
-    inner: Rc<Mutex<Reconnecting>>,
-    sender: ReconnectingSender,
-    /// Each drop's close code and reason, kept by the state callback so that reading them
-    /// does not wait for a pending `recv`.
-    drops: Rc<std::cell::RefCell<Vec<(u16, String)>>>,
-}
-
-#[wasm_bindgen(js_class = ReconnectingWebSocket)]
-impl JsReconnecting {
-    /// Opens the first connection (no retries: a wrong URL shows at once); afterwards drops
-    /// are followed by new attempts as `reconnect` says.
-    #[wasm_bindgen(unchecked_return_type = "Promise<ReconnectingWebSocket>")]
-    pub fn connect(
-        url: String,
-        #[wasm_bindgen(unchecked_optional_param_type = "ConnectOptions")] options: JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "ReconnectOptions")] reconnect: JsValue,
-    ) -> js_sys::Promise {
-        promise(async move {
-            let options = connect_options(&options)?;
-            let field =
-                |name: &str| Reflect::get(&reconnect, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED);
-            let reconnect_given = !(reconnect.is_undefined() || reconnect.is_null());
-            let ms = |name: &str, default: u64| -> Result<Duration, JsValue> {
-                let value = if reconnect_given { field(name) } else { JsValue::UNDEFINED };
-                if value.is_undefined() {
-                    return Ok(Duration::from_millis(default));
-                }
-                Ok(Duration::from_millis(to_size(value.as_f64().unwrap_or(-1.0), name)? as u64))
-            };
-            let mut policy =
-                ReconnectPolicy::new().backoff(ms("initialDelay", 500)?, ms("maxDelay", 30_000)?);
-            if reconnect_given && !field("maxAttempts").is_undefined() {
-                let attempts = to_size(field("maxAttempts").as_f64().unwrap_or(-1.0), "maxAttempts")?;
-                policy = policy.max_attempts(attempts.min(u32::MAX as usize) as u32);
-            }
-            let function = |name: &str| {
-                if reconnect_given { field(name).dyn_into::<js_sys::Function>().ok() } else { None }
-            };
-            let drops = Rc::new(std::cell::RefCell::new(Vec::new()));
-            let (kept, on_state) = (drops.clone(), function("onState"));
-            let mut socket = Reconnecting::new(url, options, policy).on_state(move |state| {
-                if let ConnectionState::Dropped(drop) = state {
-                    kept.borrow_mut().push((drop.code.0, drop.reason.clone()));
-                }
-                if let Some(on_state) = &on_state {
-                    let _ = on_state.call1(&JsValue::NULL, &state_object(state));
-                }
-            });
-            if let Some(renew) = function("renew") {
-                socket = socket.renew(move |attempt, url, _options| {
-                    if let Ok(Some(new)) = renew
-                        .call2(&JsValue::NULL, &attempt.into(), &url.as_str().into())
-                        .map(|v| v.as_string())
-                    {
-                        *url = new;
-                    }
-                });
-            }
-            socket.connect().await.map_err(|e| js_error(&e))?;
-            let sender = socket.sender();
-            Ok(JsReconnecting { inner: Rc::new(Mutex::new(socket)), sender, drops }.into())
-        })
-    }
-
-    /// Sends one frame's worth on the connection that is up; rejects with `CLOSED` while it
-    /// is down.
-    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
-    pub fn send(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "Sendable")] message: JsValue,
-    ) -> js_sys::Promise {
-        let sender = self.sender.clone();
-        promise(async move {
-            sender.send(to_message(&message, None, false)?).await.map_err(|e| js_error(&e))?;
-            Ok(JsValue::UNDEFINED)
-        })
-    }
-
-    /// Sends a whole message of any size on the connection that is up.
-    #[wasm_bindgen(js_name = sendAll, unchecked_return_type = "Promise<void>")]
-    pub fn send_all(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "Sendable")] message: JsValue,
-    ) -> js_sys::Promise {
-        let sender = self.sender.clone();
-        promise(async move {
-            sender.send_all(to_message(&message, None, false)?).await.map_err(|e| js_error(&e))?;
-            Ok(JsValue::UNDEFINED)
-        })
-    }
-
-    /// The next message, across drops.
-    #[wasm_bindgen(unchecked_return_type = "Promise<Message>")]
-    pub fn recv(&self) -> js_sys::Promise {
-        let inner = self.inner.clone();
-        promise(async move {
-            let message = inner.lock().await.recv().await.map_err(|e| js_error(&e))?;
-            Ok(JsMessage::from(message).into())
-        })
-    }
-
-    /// The next whole message, across drops.
-    #[wasm_bindgen(js_name = recvAll, unchecked_return_type = "Promise<Message>")]
-    pub fn recv_all(
-        &self,
-        #[wasm_bindgen(js_name = maxMessageSize)] max_message_size: f64,
-    ) -> js_sys::Promise {
-        let inner = self.inner.clone();
-        promise(async move {
-            let max = to_size(max_message_size, "maxMessageSize")?;
-            let message = inner.lock().await.recv_all(max).await.map_err(|e| js_error(&e))?;
-            Ok(JsMessage::from(message).into())
-        })
-    }
-
-    /// Closes with `code` (default 1000) and `reason`; no reconnection follows. Resolves once
-    /// the connection closed (a pending `recv` ends with the server's close).
-    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
-    pub fn close(&self, code: Option<u16>, reason: Option<String>) -> js_sys::Promise {
-        let (sender, inner) = (self.sender.clone(), self.inner.clone());
-        promise(async move {
-            let (code, reason) = (code.unwrap_or(1000), reason.unwrap_or_default());
-            sender.close(code, &reason).await.map_err(|e| js_error(&e))?;
-            inner.lock().await.close(code, &reason).await.map_err(|e| js_error(&e))?;
-            Ok(JsValue::UNDEFINED)
-        })
-    }
-
-    /// Every drop so far, oldest first: `{ closeCode, reason }`.
-    #[wasm_bindgen(getter, unchecked_return_type = "Array<{ closeCode: number; reason: string }>")]
-    pub fn drops(&self) -> js_sys::Array {
-        self.drops
-            .borrow()
-            .iter()
-            .map(|(code, reason)| {
-                let drop = Object::new();
-                let _ = Reflect::set(&drop, &"closeCode".into(), &(*code).into());
-                let _ = Reflect::set(&drop, &"reason".into(), &reason.as_str().into());
-                JsValue::from(drop)
-            })
-            .collect()
-    }
-}
-
-/// A state as the plain object the declarations describe.
-fn state_object(state: &ConnectionState<'_>) -> JsValue {
-    let object = Object::new();
-    let set = |key: &str, value: JsValue| {
-        let _ = Reflect::set(&object, &key.into(), &value);
-    };
-    match state {
-        ConnectionState::Connected { attempt } => {
-            set("state", "connected".into());
-            set("attempt", (*attempt).into());
-        }
-        ConnectionState::Dropped(drop) => {
-            set("state", "dropped".into());
-            set("closeCode", drop.code.0.into());
-            set("reason", drop.reason.as_str().into());
-            if let Some(error) = &drop.error {
-                set("error", error.to_string().into());
-            }
-        }
-        ConnectionState::Reconnecting { attempt, delay } => {
-            set("state", "reconnecting".into());
-            set("attempt", (*attempt).into());
-            set("delay", (delay.as_millis() as f64).into());
-        }
-        ConnectionState::AttemptFailed { attempt, error } => {
-            set("state", "attemptFailed".into());
-            set("attempt", (*attempt).into());
-            set("error", error.to_string().into());
-        }
-        ConnectionState::GaveUp => set("state", "gaveUp".into()),
-    }
-    object.into()
 }
 
 /// A message from what JavaScript passed: a string, bytes, or an object with `data`, `type`
@@ -671,102 +469,4 @@ fn build(data: &JsValue, kind: Option<&str>, partial: bool) -> Result<Message, J
         }
     };
     Ok(message.with_partial(partial))
-}
-
-/// `ConnectOptions` from a JavaScript object; unknown keys are refused, not ignored.
-fn connect_options(value: &JsValue) -> Result<ConnectOptions, JsValue> {
-    let mut options = ConnectOptions::new();
-    if value.is_undefined() || value.is_null() {
-        return Ok(options);
-    }
-    let object: &Object = value.dyn_ref().ok_or_else(|| invalid_argument("options must be an object"))?;
-    for key in Object::keys(object).iter().filter_map(|k| k.as_string()) {
-        let field = Reflect::get(value, &JsValue::from_str(&key))?;
-        options = match key.as_str() {
-            "protocol" => match field.as_string() {
-                Some(list) => options.protocol(&list),
-                None => options.protocols(js_sys::Array::from(&field).iter().filter_map(|p| p.as_string())),
-            },
-            "timeout" => options
-                .timeout(Duration::from_millis(to_size(field.as_f64().unwrap_or(-1.0), "timeout")? as u64)),
-            "maxFrameSize" => {
-                options.max_frame_size(to_size(field.as_f64().unwrap_or(-1.0), "maxFrameSize")?)
-            }
-            "heartbeat" => {
-                let ms = |name: &str| -> Result<Duration, JsValue> {
-                    let value = Reflect::get(&field, &JsValue::from_str(name))?;
-                    let what = format!("heartbeat.{name}");
-                    Ok(Duration::from_millis(to_size(value.as_f64().unwrap_or(-1.0), &what)? as u64))
-                };
-                options.heartbeat(ms("interval")?, ms("timeout")?)
-            }
-            "closeTimeout" => options
-                .close_timeout(Duration::from_millis(
-                    to_size(field.as_f64().unwrap_or(-1.0), "closeTimeout")? as u64,
-                )),
-            "params" => {
-                let params: &Object =
-                    field.dyn_ref().ok_or_else(|| invalid_argument("params must be an object"))?;
-                Object::entries(params).iter().fold(options, |options, entry| {
-                    let entry = js_sys::Array::from(&entry);
-                    options.param(
-                        entry.get(0).as_string().unwrap_or_default(),
-                        entry.get(1).as_string().unwrap_or_default(),
-                    )
-                })
-            }
-            // Taken by `connect` itself: it is about the call, not the connection.
-            "signal" => options,
-            other => return Err(invalid_argument(&format!("unknown option \"{other}\""))),
-        };
-    }
-    Ok(options)
-}
-
-fn to_size(value: f64, what: &str) -> Result<usize, JsValue> {
-    if value.is_finite() && value >= 0.0 && value.fract() == 0.0 {
-        Ok(value as usize)
-    } else {
-        Err(invalid_argument(&format!("{what} must be a whole number of at least 0")))
-    }
-}
-
-fn named_error(message: &str, name: &str, code: &str) -> js_sys::Error {
-    let error = js_sys::Error::new(message);
-    error.set_name(name);
-    let _ = Reflect::set(&error, &JsValue::from_str("code"), &JsValue::from_str(code));
-    error
-}
-
-fn invalid_argument(message: &str) -> JsValue {
-    named_error(message, "TypeError", "INVALID_ARGUMENT").into()
-}
-
-/// An `Error` with a stable `name` and `code` per kind (and `closeCode`, `status` when known).
-fn js_error(error: &Error) -> JsValue {
-    let (name, code) = match error {
-        Error::Closed => ("ClosedError", "CLOSED"),
-        Error::FrameTooLarge { .. } => ("FrameTooLargeError", "FRAME_TOO_LARGE"),
-        Error::MessageTooLarge { .. } => ("MessageTooLargeError", "MESSAGE_TOO_LARGE"),
-        Error::TooManyFragments { .. } => ("TooManyFragmentsError", "TOO_MANY_FRAGMENTS"),
-        Error::Protocol { .. } => ("ProtocolError", "PROTOCOL"),
-        Error::InvalidUtf8 => ("InvalidUtf8Error", "INVALID_UTF8"),
-        Error::InvalidMessage(_) => ("InvalidMessageError", "INVALID_MESSAGE"),
-        Error::Handshake { .. } => ("HandshakeError", "HANDSHAKE"),
-        Error::InvalidUrl(_) => ("InvalidUrlError", "INVALID_URL"),
-        Error::Proxy { .. } => ("ProxyError", "PROXY"),
-        Error::Timeout => ("TimeoutError", "TIMEOUT"),
-        Error::HeartbeatTimeout => ("HeartbeatTimeoutError", "HEARTBEAT_TIMEOUT"),
-        Error::Tls(_) => ("TlsError", "TLS"),
-        Error::Io(_) => ("IoError", "IO"),
-        Error::Unsupported(_) => ("UnsupportedError", "UNSUPPORTED"),
-    };
-    let js = named_error(&error.to_string(), name, code);
-    if let Some(close_code) = error.close_code() {
-        let _ = Reflect::set(&js, &JsValue::from_str("closeCode"), &JsValue::from(close_code.0));
-    }
-    if let Error::Handshake { status: Some(status), .. } = error {
-        let _ = Reflect::set(&js, &JsValue::from_str("status"), &JsValue::from(*status));
-    }
-    js.into()
 }
