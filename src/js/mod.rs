@@ -249,13 +249,7 @@ impl JsWebSocket {
         &self,
         #[wasm_bindgen(unchecked_optional_param_type = "WaitOptions")] options: JsValue,
     ) -> js_sys::Promise {
-        let half = self.recv.clone();
-        promise(async move {
-            let signal = signal_of(&options)?;
-            let receiving = async { half.lock().await.recv().await.map_err(|e| js_error(&e)) };
-            let message = abortable(signal.as_ref(), receiving).await?;
-            Ok(JsMessage::from(message).into())
-        })
+        self.receive(None, options)
     }
 
     /// The next whole message; rejects with `MESSAGE_TOO_LARGE` past `maxMessageSize` bytes.
@@ -265,15 +259,7 @@ impl JsWebSocket {
         #[wasm_bindgen(js_name = maxMessageSize)] max_message_size: f64,
         #[wasm_bindgen(unchecked_optional_param_type = "WaitOptions")] options: JsValue,
     ) -> js_sys::Promise {
-        let half = self.recv.clone();
-        promise(async move {
-            let max = to_size(max_message_size, "maxMessageSize")?;
-            let signal = signal_of(&options)?;
-            // An abort leaves what was put together in the receiving half, for the next call.
-            let receiving = async { half.lock().await.recv_all(max).await.map_err(|e| js_error(&e)) };
-            let message = abortable(signal.as_ref(), receiving).await?;
-            Ok(JsMessage::from(message).into())
-        })
+        self.receive(Some(max_message_size), options)
     }
 
     /// Whole messages of at most `maxMessageSize` bytes (default 64 MiB) until the connection
@@ -364,14 +350,11 @@ impl Messages {
             if done.get() {
                 return Ok(iterator_result(JsValue::UNDEFINED));
             }
-            let receiving = async {
-                match recv.lock().await.recv_all(max).await {
-                    Ok(message) if message.message_type() != MessageType::Close => Ok(Some(message)),
-                    Ok(_) | Err(Error::Closed) => Ok(None),
-                    Err(e) => Err(js_error(&e)),
-                }
+            let message = match next_message(&recv, Some(max), signal.as_ref()).await? {
+                Ok(message) if message.message_type() != MessageType::Close => Some(message),
+                Ok(_) | Err(Error::Closed) => None,
+                Err(e) => return Err(js_error(&e)),
             };
-            let message = abortable(signal.as_ref(), receiving).await?;
             done.set(message.is_none());
             Ok(iterator_result(message.map_or(JsValue::UNDEFINED, |m| JsMessage::from(m).into())))
         })
@@ -398,6 +381,24 @@ fn make_async_iterable(instance: &JsValue, method: &JsValue) {
     let _ = Reflect::set(&Object::get_prototype_of(instance), &Symbol::async_iterator(), method);
 }
 
+/// The next frame (no `max`) or whole message of at most `max` bytes, unless `signal` aborts
+/// first: then the error is the signal's reason, and what `recv_all` put together stays in
+/// the receiving half for the next call.
+async fn next_message(
+    half: &Mutex<RecvHalf>,
+    max: Option<usize>,
+    signal: Option<&AbortSignal>,
+) -> Result<crate::Result<Message>, JsValue> {
+    let receiving = async {
+        let mut half = half.lock().await;
+        Ok(match max {
+            None => half.recv().await,
+            Some(max) => half.recv_all(max).await,
+        })
+    };
+    abortable(signal, receiving).await
+}
+
 /// Runs `work` until it finishes or `signal` aborts; an abort drops `work` and rejects with
 /// the signal's reason (an `AbortError` unless the caller gave one), as `fetch` does.
 async fn abortable<T>(
@@ -422,6 +423,18 @@ async fn abortable<T>(
 }
 
 impl JsWebSocket {
+    /// `recv` (no `max`) and `recv_all` in one promise, as `send_with` is for the sends: each
+    /// async method is a state machine of its own in the wasm.
+    fn receive(&self, max: Option<f64>, options: JsValue) -> js_sys::Promise {
+        let half = self.recv.clone();
+        promise(async move {
+            let max = max.map(|max| to_size(max, "maxMessageSize")).transpose()?;
+            let signal = signal_of(&options)?;
+            let message = next_message(&half, max, signal.as_ref()).await?.map_err(|e| js_error(&e))?;
+            Ok(JsMessage::from(message).into())
+        })
+    }
+
     fn send_with(&self, message: JsValue, whole: bool) -> js_sys::Promise {
         let half = self.send.clone();
         promise(async move {

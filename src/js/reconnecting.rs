@@ -72,11 +72,7 @@ impl JsReconnecting {
         &self,
         #[wasm_bindgen(unchecked_param_type = "Sendable")] message: JsValue,
     ) -> js_sys::Promise {
-        let sender = self.sender.clone();
-        promise(async move {
-            sender.send(to_message(&message, None, false)?).await.map_err(|e| js_error(&e))?;
-            Ok(JsValue::UNDEFINED)
-        })
+        self.send_with(message, false)
     }
 
     /// Sends a whole message of any size on the connection that is up.
@@ -85,21 +81,13 @@ impl JsReconnecting {
         &self,
         #[wasm_bindgen(unchecked_param_type = "Sendable")] message: JsValue,
     ) -> js_sys::Promise {
-        let sender = self.sender.clone();
-        promise(async move {
-            sender.send_all(to_message(&message, None, false)?).await.map_err(|e| js_error(&e))?;
-            Ok(JsValue::UNDEFINED)
-        })
+        self.send_with(message, true)
     }
 
     /// The next message, across drops.
     #[wasm_bindgen(unchecked_return_type = "Promise<Message>")]
     pub fn recv(&self) -> js_sys::Promise {
-        let inner = self.inner.clone();
-        promise(async move {
-            let message = inner.lock().await.recv().await.map_err(|e| js_error(&e))?;
-            Ok(JsMessage::from(message).into())
-        })
+        self.receive(None)
     }
 
     /// The next whole message, across drops.
@@ -108,12 +96,7 @@ impl JsReconnecting {
         &self,
         #[wasm_bindgen(js_name = maxMessageSize)] max_message_size: f64,
     ) -> js_sys::Promise {
-        let inner = self.inner.clone();
-        promise(async move {
-            let max = to_size(max_message_size, "maxMessageSize")?;
-            let message = inner.lock().await.recv_all(max).await.map_err(|e| js_error(&e))?;
-            Ok(JsMessage::from(message).into())
-        })
+        self.receive(Some(max_message_size))
     }
 
     /// Closes with `code` (default 1000) and `reason`; no reconnection follows. Resolves once
@@ -133,6 +116,30 @@ impl JsReconnecting {
     #[wasm_bindgen(getter, unchecked_return_type = "Array<{ closeCode: number; reason: string }>")]
     pub fn drops(&self) -> js_sys::Array {
         self.drops.borrow().iter().map(|(code, reason)| glue::drop_object(*code, reason)).collect()
+    }
+}
+
+// One promise for both sends and one for both receives: each async method is a state
+// machine of its own in the wasm.
+impl JsReconnecting {
+    fn send_with(&self, message: JsValue, whole: bool) -> js_sys::Promise {
+        let sender = self.sender.clone();
+        promise(async move {
+            let message = to_message(&message, None, false)?;
+            let sent = if whole { sender.send_all(message).await } else { sender.send(message).await };
+            sent.map_err(|e| js_error(&e))?;
+            Ok(JsValue::UNDEFINED)
+        })
+    }
+
+    /// `recv` (no `max`) or `recv_all`.
+    fn receive(&self, max: Option<f64>) -> js_sys::Promise {
+        let inner = self.inner.clone();
+        promise(async move {
+            let max = max.map(|max| to_size(max, "maxMessageSize")).transpose()?;
+            let message = inner.lock().await.receive(max).await.map_err(|e| js_error(&e))?;
+            Ok(JsMessage::from(message).into())
+        })
     }
 }
 
