@@ -323,7 +323,11 @@ impl FrameSink for SendHalf {
         let Some((kind, data)) = self.take_message(message)? else { return Ok(()) };
         let sent = match kind {
             MessageType::Text => {
-                let text = std::str::from_utf8(&data).expect("text parts are whole characters");
+                // Not `expect`: it would print the error with `Debug`, whose code the wasm
+                // would carry for this one message.
+                let Ok(text) = std::str::from_utf8(&data) else {
+                    unreachable!("text parts are whole characters")
+                };
                 self.socket.ws.send_with_str(text)
             }
             _ => self.socket.ws.send_with_u8_array(&data),
