@@ -157,8 +157,8 @@ impl JsMessage {
 
     /// The message's type.
     #[wasm_bindgen(getter, js_name = "type", unchecked_return_type = "MessageType")]
-    pub fn kind(&self) -> String {
-        self.message.message_type().to_string()
+    pub fn kind(&self) -> JsValue {
+        JsValue::from_str(self.message.message_type().as_str())
     }
 
     /// Whether more of this message follows.
