@@ -68,7 +68,9 @@ impl ReconnectPolicy {
         let doubled =
             self.initial.saturating_mul(1u32.checked_shl(attempt.saturating_sub(1)).unwrap_or(u32::MAX));
         let full = doubled.min(self.max);
-        full / 2 + full.mul_f64(random() / 2.0)
+        // Not `mul_f64`: its conversion from float seconds has panics (never reached here),
+        // whose code and messages the wasm would carry.
+        full / 2 + Duration::from_nanos((full.as_nanos() as f64 * random() / 2.0) as u64)
     }
 }
 
