@@ -119,3 +119,14 @@ export function dropObject(closeCode, reason) {
 export function iteratorResult(value) {
   return { value, done: value === undefined };
 }
+
+/** Makes the instances of `instance`'s class async-iterable: through their method `method`
+ *  (`ws[Symbol.asyncIterator]` is `ws.messages`), or, without one, as their own iterator. */
+export function makeAsyncIterable(instance, method) {
+  const prototype = Object.getPrototypeOf(instance);
+  prototype[Symbol.asyncIterator] = method === undefined ? itself : prototype[method];
+}
+
+function itself() {
+  return this;
+}

@@ -73,6 +73,12 @@ extern "C" {
     #[wasm_bindgen(js_name = dropObject)]
     pub(super) fn drop_object(close_code: u16, reason: &str) -> JsValue;
 
+    /// Makes the instances of `instance`'s class async-iterable through their method
+    /// `method`, or as their own iterator without one (wasm-bindgen cannot name a method by
+    /// a symbol, so `Symbol.asyncIterator` is set on the prototype).
+    #[wasm_bindgen(js_name = makeAsyncIterable)]
+    pub(super) fn make_async_iterable(instance: &JsValue, method: Option<&str>);
+
     /// `{ value, done }`, `done` when `value` is `undefined`.
     #[wasm_bindgen(js_name = iteratorResult)]
     pub(super) fn iterator_result(value: JsValue) -> JsValue;

@@ -17,13 +17,15 @@ use std::rc::Rc;
 
 use futures::future::{Either, select};
 use futures::lock::Mutex;
-use js_sys::{Object, Promise, Reflect, Symbol, Uint8Array};
+use js_sys::{Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{JsFuture, future_to_promise};
 use web_sys::AbortSignal;
 
 use crate::{Error, Message, MessageType, RecvHalf, SendHalf};
-use glue::{connect_options, invalid_argument, iterator_result, js_error, signal_of, to_size};
+use glue::{
+    connect_options, invalid_argument, iterator_result, js_error, make_async_iterable, signal_of, to_size,
+};
 pub use reconnecting::JsReconnecting;
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -219,8 +221,7 @@ impl JsWebSocket {
                 closed,
             };
             let ws = JsValue::from(ws);
-            let prototype = Object::get_prototype_of(&ws);
-            make_async_iterable(&ws, &Reflect::get(&prototype, &JsValue::from_str("messages"))?);
+            make_async_iterable(&ws, Some("messages"));
             Ok(ws)
         })
     }
@@ -276,11 +277,7 @@ impl JsWebSocket {
         };
         let signal = signal_of(&options)?;
         let messages = JsValue::from(Messages { recv: self.recv.clone(), max, signal, done: Rc::default() });
-        // An async iterator's `[Symbol.asyncIterator]()` returns the iterator itself, which is
-        // what `Object.prototype.valueOf` does for an object.
-        let value_of =
-            Reflect::get(&Object::get_prototype_of(&Object::new()), &JsValue::from_str("valueOf"))?;
-        make_async_iterable(&messages, &value_of);
+        make_async_iterable(&messages, None);
         Ok(messages)
     }
 
@@ -373,12 +370,6 @@ impl Messages {
 fn promise(work: impl Future<Output = Result<JsValue, JsValue>> + 'static) -> Promise {
     let work: Pin<Box<dyn Future<Output = Result<JsValue, JsValue>>>> = Box::pin(work);
     future_to_promise(work)
-}
-
-/// Makes the instances of `instance`'s class async-iterable through `method`: wasm-bindgen
-/// cannot name a method by a symbol, so `Symbol.asyncIterator` is set on the prototype.
-fn make_async_iterable(instance: &JsValue, method: &JsValue) {
-    let _ = Reflect::set(&Object::get_prototype_of(instance), &Symbol::async_iterator(), method);
 }
 
 /// The next frame (no `max`) or whole message of at most `max` bytes, unless `signal` aborts
