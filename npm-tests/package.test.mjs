@@ -219,6 +219,15 @@ export async function chat(url: string): Promise<string> {
     "--module", "nodenext", "--moduleResolution", "nodenext", "--lib", "es2022,dom,esnext.disposable", "user.ts"], { cwd: folder, stdio: "inherit" });
 });
 
+test("the declarations users see have no any, init()'s result included", () => {
+  // Comments say "any" in English; the types may not.
+  const declarations = readFileSync(join(folder, "node_modules/uniws/pkg/uniws.d.ts"), "utf8")
+    .replace(/\/\*[\s\S]*?\*\//g, "")
+    .replace(/\/\/.*$/gm, "");
+  assert.doesNotMatch(declarations, /\bany\b/);
+  assert.match(declarations, /interface InitOutput \{\s*readonly memory: WebAssembly\.Memory;\s*\}/);
+});
+
 test("nothing in the package reaches for window", () => {
   const pkg = join(folder, "node_modules/uniws/pkg");
   // Every script of the package, the glue wasm-bindgen copies into snippets/ too.
