@@ -83,6 +83,34 @@ export function connectOptions(value) {
   return options;
 }
 
+// The message types as src/js/glue.rs numbers them.
+const TYPES = ["binary", "text", "ping", "pong", "close"];
+
+/** What `send`, `sendAll` and `new Message` take, checked: a string (text by default), bytes
+ *  (binary by default), or an object with `data`, `type` and `partial` (a `Message` or a
+ *  plain one). Gives `{ type, data, partial }` with `type` numbered as in `TYPES` and `data`
+ *  a string for text and close, a `Uint8Array` otherwise. */
+export function messageParts(value, type, partial) {
+  let data = value;
+  if (typeof value !== "string" && !(value instanceof Uint8Array)) {
+    if (value === null || typeof value !== "object") {
+      throw invalid("a message must be a Message, a string or a Uint8Array");
+    }
+    data = value.data;
+    type = typeof value.type === "string" ? value.type : undefined;
+    partial = value.partial === true;
+  }
+  const text = typeof data === "string";
+  type ??= text ? "text" : "binary";
+  const number = TYPES.indexOf(type);
+  if ((type === "text" || type === "close") && text) return { type: number, data, partial };
+  if (number >= 0 && type !== "text" && type !== "close" && !text) {
+    if (data instanceof Uint8Array) return { type: number, data, partial };
+    throw invalid(`${type} data must be a Uint8Array`);
+  }
+  throw invalid(`data does not fit a message of type "${type}"`);
+}
+
 /** `ReconnectOptions` checked, with the defaults filled in. */
 export function reconnectOptions(value) {
   const given = value ?? {};

@@ -8,7 +8,9 @@ use std::time::Duration;
 use wasm_bindgen::prelude::*;
 use web_sys::AbortSignal;
 
-use crate::{ConnectOptions, Error};
+use js_sys::Uint8Array;
+
+use crate::{ConnectOptions, Error, Message};
 
 #[wasm_bindgen(module = "/js/glue.js")]
 extern "C" {
@@ -51,6 +53,20 @@ extern "C" {
     pub(super) fn renew(this: &ReconnectOptions) -> Option<js_sys::Function>;
     #[wasm_bindgen(method, getter, js_name = onState)]
     pub(super) fn on_state(this: &ReconnectOptions) -> Option<js_sys::Function>;
+
+    /// A message's parts as js/glue.js checked them.
+    pub(super) type MessageParts;
+
+    #[wasm_bindgen(catch, js_name = messageParts)]
+    fn message_parts(value: &JsValue, kind: Option<String>, partial: bool) -> Result<MessageParts, JsValue>;
+    /// The type, numbered in the order of `TYPES` in js/glue.js.
+    #[wasm_bindgen(method, getter, js_name = type)]
+    fn kind(this: &MessageParts) -> u8;
+    /// A string for text and close, a `Uint8Array` otherwise.
+    #[wasm_bindgen(method, getter)]
+    fn data(this: &MessageParts) -> JsValue;
+    #[wasm_bindgen(method, getter)]
+    fn partial(this: &MessageParts) -> bool;
 
     /// The `signal` of a `WaitOptions` (or `undefined`); throws if it is not an `AbortSignal`.
     #[wasm_bindgen(catch, js_name = signalOf)]
@@ -110,6 +126,22 @@ pub(super) fn connect_options(value: &JsValue) -> Result<(ConnectOptions, Option
     Ok((options, given))
 }
 
+/// A message from what JavaScript passed: a string, bytes, or an object with `data`, `type`
+/// and `partial` (a `Message` or a plain object); `kind` and `partial` apply to the first two.
+pub(super) fn to_message(value: &JsValue, kind: Option<String>, partial: bool) -> Result<Message, JsValue> {
+    let parts = message_parts(value, kind, partial)?;
+    let data = parts.data();
+    let bytes = || data.unchecked_ref::<Uint8Array>().to_vec();
+    let message = match parts.kind() {
+        1 => Message::text(data.as_string().unwrap_or_default()),
+        4 => Message::close(1000, data.as_string().unwrap_or_default()),
+        2 => Message::ping(bytes()),
+        3 => Message::pong(bytes()),
+        _ => Message::binary(bytes()),
+    };
+    Ok(message.with_partial(parts.partial()))
+}
+
 /// A duration from a whole number of milliseconds that js/glue.js checked.
 pub(super) fn millis(ms: f64) -> Duration {
     Duration::from_millis(ms as u64)
@@ -125,7 +157,7 @@ pub(super) fn to_size(value: f64, what: &str) -> Result<usize, JsValue> {
 }
 
 /// A `TypeError` with the code `INVALID_ARGUMENT`.
-pub(super) fn invalid_argument(message: &str) -> JsValue {
+fn invalid_argument(message: &str) -> JsValue {
     uniws_error(message, "INVALID_ARGUMENT", None, None)
 }
 

@@ -17,15 +17,13 @@ use std::rc::Rc;
 
 use futures::future::{Either, select};
 use futures::lock::Mutex;
-use js_sys::{Promise, Reflect, Uint8Array};
+use js_sys::{Promise, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{JsFuture, future_to_promise};
 use web_sys::AbortSignal;
 
 use crate::{Error, Message, MessageType, RecvHalf, SendHalf};
-use glue::{
-    connect_options, invalid_argument, iterator_result, js_error, make_async_iterable, signal_of, to_size,
-};
+use glue::{connect_options, iterator_result, js_error, make_async_iterable, signal_of, to_message, to_size};
 pub use reconnecting::JsReconnecting;
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -143,7 +141,7 @@ impl JsMessage {
         #[wasm_bindgen(js_name = "type", unchecked_optional_param_type = "MessageType")] kind: Option<String>,
         #[wasm_bindgen(unchecked_optional_param_type = "boolean")] partial: Option<bool>,
     ) -> Result<JsMessage, JsValue> {
-        Ok(to_message(&data, kind.as_deref(), partial.unwrap_or(false))?.into())
+        Ok(to_message(&data, kind, partial.unwrap_or(false))?.into())
     }
 
     /// The payload: a string for text and close messages, a `Uint8Array` otherwise.
@@ -436,41 +434,4 @@ impl JsWebSocket {
             Ok(JsValue::UNDEFINED)
         })
     }
-}
-
-/// A message from what JavaScript passed: a string, bytes, or an object with `data`, `type`
-/// and `partial` (a `Message` or a plain object).
-fn to_message(value: &JsValue, kind: Option<&str>, partial: bool) -> Result<Message, JsValue> {
-    if value.is_string() || value.is_instance_of::<Uint8Array>() {
-        return build(value, kind, partial);
-    }
-    if value.is_object() {
-        let field = |name: &str| Reflect::get(value, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED);
-        let kind = field("type").as_string();
-        let partial = field("partial").as_bool().unwrap_or(false);
-        return build(&field("data"), kind.as_deref(), partial);
-    }
-    Err(invalid_argument("a message must be a Message, a string or a Uint8Array"))
-}
-
-fn build(data: &JsValue, kind: Option<&str>, partial: bool) -> Result<Message, JsValue> {
-    let text = data.as_string();
-    let bytes = || data.dyn_ref::<Uint8Array>().map(Uint8Array::to_vec);
-    let message = match (kind, text) {
-        (None | Some("text"), Some(text)) => Message::text(text),
-        (Some("close"), Some(reason)) => Message::close(1000, reason),
-        (None | Some("binary"), None) => {
-            Message::binary(bytes().ok_or_else(|| invalid_argument("binary data must be a Uint8Array"))?)
-        }
-        (Some("ping"), None) => {
-            Message::ping(bytes().ok_or_else(|| invalid_argument("ping data must be a Uint8Array"))?)
-        }
-        (Some("pong"), None) => {
-            Message::pong(bytes().ok_or_else(|| invalid_argument("pong data must be a Uint8Array"))?)
-        }
-        (Some(kind), _) => {
-            return Err(invalid_argument(&format!("data does not fit a message of type \"{kind}\"")));
-        }
-    };
-    Ok(message.with_partial(partial))
 }

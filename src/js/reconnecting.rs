@@ -7,8 +7,8 @@ use std::rc::Rc;
 use futures::lock::Mutex;
 use wasm_bindgen::prelude::*;
 
-use super::glue::{self, connect_options, js_error, millis, to_size};
-use super::{JsMessage, promise, to_message};
+use super::glue::{self, connect_options, js_error, millis, to_message, to_size};
+use super::{JsMessage, promise};
 use crate::{ConnectionState, ReconnectPolicy, Reconnecting, ReconnectingSender};
 
 /// A WebSocket that connects again when its connection drops: `Reconnecting` for JavaScript.
