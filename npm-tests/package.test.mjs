@@ -5,7 +5,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ROOT, freePort, start, serveDir, launchChromium, installPackage } from "./harness.mjs";
 
@@ -134,6 +134,54 @@ test("errors are rejected promises with a stable name and code", { timeout: 2400
   await p.close();
 });
 
+test("bad arguments are TypeErrors with the code INVALID_ARGUMENT, naming what is wrong", { timeout: 240000 }, async () => {
+  const p = await page();
+  const result = await p.evaluate(async (url) => {
+    const { WebSocket, Message, ReconnectingWebSocket } = window.uniws;
+    const describe = async (work) => {
+      try { await work(); return "no error"; } catch (e) { return `${e.name} ${e.code}: ${e.message}`; }
+    };
+    // Unicode spaces around the names of a comma-separated list are trimmed as in Rust.
+    const ws = await WebSocket.connect(url, { protocol: "\u00a0chat ,\u0085other", params: { a: "1" } });
+    const bytes = new Uint8Array([1]);
+    const errors = {
+      notAMessage: await describe(() => ws.send(5)),
+      binaryNotBytes: await describe(() => ws.send({ data: 3 })),
+      textNotString: await describe(() => ws.sendAll({ data: bytes, type: "text" })),
+      pingFromString: await describe(() => new Message("x", "ping")),
+      unknownType: await describe(() => new Message(bytes, "weird")),
+      pingSent: await describe(() => ws.send({ data: bytes, type: "ping" })),
+      timeout: await describe(() => WebSocket.connect(url, { timeout: -1 })),
+      heartbeat: await describe(() => WebSocket.connect(url, { heartbeat: { interval: 1000 } })),
+      params: await describe(() => WebSocket.connect(url, { params: "a=1" })),
+      notAnObject: await describe(() => WebSocket.connect(url, "chat")),
+      maxDelay: await describe(() => ReconnectingWebSocket.connect(url, {}, { maxDelay: 1.5 })),
+      recvAll: await describe(() => ws.recvAll(-1)),
+    };
+    const message = new Message(bytes, "pong", true);
+    await ws.close();
+    return { protocol: ws.protocol, errors, pong: [message.type, Array.from(message.data), message.partial] };
+  }, server.url);
+  assert.equal(result.protocol, "chat");
+  const invalid = (message) => `TypeError INVALID_ARGUMENT: ${message}`;
+  assert.deepEqual(result.errors, {
+    notAMessage: invalid("a message must be a Message, a string or a Uint8Array"),
+    binaryNotBytes: invalid("binary data must be a Uint8Array"),
+    textNotString: invalid('data does not fit a message of type "text"'),
+    pingFromString: invalid('data does not fit a message of type "ping"'),
+    unknownType: invalid('data does not fit a message of type "weird"'),
+    pingSent: "UnsupportedError UNSUPPORTED: unsupported on this backend: sending ping or pong (the browser answers pings itself)",
+    timeout: invalid("timeout must be a whole number of at least 0"),
+    heartbeat: invalid("heartbeat.timeout must be a whole number of at least 0"),
+    params: invalid("params must be an object"),
+    notAnObject: invalid("options must be an object"),
+    maxDelay: invalid("maxDelay must be a whole number of at least 0"),
+    recvAll: invalid("maxMessageSize must be a whole number of at least 0"),
+  });
+  assert.deepEqual(result.pong, ["pong", [1], true]);
+  await p.close();
+});
+
 test("ReconnectingWebSocket comes back, keeps each drop, and the heartbeat is an idle timeout", { timeout: 60000 }, async () => {
   const p = await page();
   const result = await p.evaluate(async (url) => {
@@ -219,9 +267,21 @@ export async function chat(url: string): Promise<string> {
     "--module", "nodenext", "--moduleResolution", "nodenext", "--lib", "es2022,dom,esnext.disposable", "user.ts"], { cwd: folder, stdio: "inherit" });
 });
 
+test("the declarations users see have no any, init()'s result included", () => {
+  // Comments say "any" in English; the types may not.
+  const declarations = readFileSync(join(folder, "node_modules/uniws/pkg/uniws.d.ts"), "utf8")
+    .replace(/\/\*[\s\S]*?\*\//g, "")
+    .replace(/\/\/.*$/gm, "");
+  assert.doesNotMatch(declarations, /\bany\b/);
+  assert.match(declarations, /interface InitOutput \{\s*readonly memory: WebAssembly\.Memory;\s*\}/);
+});
+
 test("nothing in the package reaches for window", () => {
   const pkg = join(folder, "node_modules/uniws/pkg");
-  for (const file of ["uniws.js", "node.js", "deno.js"]) {
+  // Every script of the package, the glue wasm-bindgen copies into snippets/ too.
+  const scripts = readdirSync(pkg, { recursive: true }).filter((file) => file.endsWith(".js"));
+  assert.ok(scripts.some((file) => file.endsWith("glue.js")), scripts.join(", "));
+  for (const file of scripts) {
     // wasm-bindgen's own lookup of the global object tries `window` behind a typeof guard,
     // which holds in every runtime; no other mention may remain.
     const text = readFileSync(join(pkg, file), "utf8").replaceAll("typeof window === 'undefined' ? undefined : window", "");

@@ -1,15 +1,17 @@
 // The packed package, installed into an empty folder, in every runtime it claims: Node 22,
 // Deno and Bun run a script that imports "uniws" by name (no bundler, no loader flags);
 // Chromium and Firefox run the same checks in a page (an import map names the package) and
-// in a module Web Worker (which imports the file). All against examples/test_server on
+// in a module Web Worker (which imports the file), and in Chromium as a page bundled by
+// esbuild for the browser (the `browser` condition). All against examples/test_server on
 // 127.0.0.1, all through npm-tests/check.mjs, so every runtime is held to one result.
 // The runtimes are the npm packages of npm-tests/runtimes/ (installed by scripts/test-npm.sh).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { copyFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { build } from "esbuild";
 import { ROOT, freePort, start, serveDir, launchChromium, launchFirefox, installPackage } from "./harness.mjs";
 import { expected } from "./check.mjs";
 
@@ -110,6 +112,43 @@ test("Chromium: a page and a Web Worker", { timeout: 120000 }, async () => {
       await page.waitForFunction(() => document.getElementById("result").textContent !== "", null, { timeout: 60000 });
       assert.deepEqual(outcome(await page.textContent("#result"), where), expected, where);
     }
+  } finally {
+    await browser.close();
+  }
+});
+
+test("a bundler for the browser: esbuild takes the browser entry, the bundle runs in Chromium", { timeout: 120000 }, async () => {
+  // A page's script as a bundler user writes it: import by name, init, use. esbuild's browser
+  // platform resolves the `browser` condition; the node and deno entries would not bundle
+  // for it (they import `node:fs` and a wasm module source).
+  const dir = join(folder, "bundled");
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(folder, "bundle-entry.mjs"), `import init, * as uniws from "uniws";
+import { check } from "./check.mjs";
+const query = new URLSearchParams(location.search);
+init()
+  .then(() => check(uniws, query.get("url"), query.get("silent")))
+  .then((value) => ({ value }), (e) => ({ error: e + "\\n" + e.stack }))
+  .then((outcome) => { document.getElementById("result").textContent = JSON.stringify(outcome); });
+`);
+  writeFileSync(join(dir, "index.html"), `<!doctype html><pre id="result"></pre><script type="module" src="./app.js"></script>`);
+  const { metafile } = await build({
+    absWorkingDir: folder, entryPoints: ["bundle-entry.mjs"], outfile: join(dir, "app.js"),
+    bundle: true, platform: "browser", format: "esm", metafile: true, logLevel: "silent",
+  });
+  const inputs = Object.keys(metafile.inputs).filter((input) => input.startsWith("node_modules/uniws/"));
+  assert.ok(inputs.includes("node_modules/uniws/pkg/uniws.js"), inputs.join(", "));
+  assert.ok(inputs.some((input) => input.endsWith("/glue.js")), inputs.join(", "));
+  assert.ok(!inputs.some((input) => /\/(node|deno)\.js$/.test(input)), inputs.join(", "));
+  // esbuild leaves `new URL("uniws_bg.wasm", import.meta.url)` as it is: the wasm goes beside
+  // the bundle, as the README says.
+  copyFileSync(join(folder, "node_modules/uniws/pkg/uniws_bg.wasm"), join(dir, "uniws_bg.wasm"));
+  const browser = await launchChromium();
+  try {
+    const page = await browser.newPage();
+    await page.goto(`${files.url}/bundled/index.html?url=${encodeURIComponent(url)}&silent=${encodeURIComponent(silent)}`);
+    await page.waitForFunction(() => document.getElementById("result").textContent !== "", null, { timeout: 60000 });
+    assert.deepEqual(outcome(await page.textContent("#result"), "bundle"), expected);
   } finally {
     await browser.close();
   }

@@ -30,6 +30,22 @@ cargo +"$UNIWS_WASM_TOOLCHAIN" build --locked --lib --target wasm32-unknown-unkn
 echo "== wasm-bindgen --target web into pkg/"
 rm -rf pkg
 wasm-bindgen --target web --out-dir pkg --out-name uniws "$WASM"
+# `init()` resolves with wasm-bindgen's `InitOutput`, which declares every raw export of the
+# wasm (typed `any`): in the declarations users see, it keeps only the memory; the rest are
+# the package's internals, called by its own JavaScript.
+awk '
+    /^export interface InitOutput \{$/ {
+        print "/** What `init()` resolves with: the wasm instance'"'"'s memory among its exports (the"
+        print " *  others are the package'"'"'s internals, for its own JavaScript). */"
+        print $0
+        print "    readonly memory: WebAssembly.Memory;"
+        skip = 1
+        next
+    }
+    skip && /^\}$/ { skip = 0 }
+    !skip
+' pkg/uniws.d.ts >pkg/uniws.d.ts.new
+mv pkg/uniws.d.ts.new pkg/uniws.d.ts
 echo "== wasm-opt -Oz"
 # shellcheck source=scripts/wasm-opt.sh
 source scripts/wasm-opt.sh
@@ -38,5 +54,5 @@ cp js/node.js js/deno.js pkg/
 
 rm -rf www/pkg
 mkdir -p www/pkg
-cp pkg/uniws.js pkg/uniws.d.ts pkg/uniws_bg.wasm www/pkg/
+cp -r pkg/uniws.js pkg/uniws.d.ts pkg/uniws_bg.wasm pkg/snippets www/pkg/
 print_wasm_size uniws_bg.wasm pkg/uniws_bg.wasm

@@ -28,17 +28,22 @@ impl MessageType {
     pub fn is_control(self) -> bool {
         matches!(self, Self::Ping | Self::Pong | Self::Close)
     }
-}
 
-impl fmt::Display for MessageType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+    /// The reference's name of the type: "binary", "text", "ping", "pong" or "close".
+    pub fn as_str(self) -> &'static str {
+        match self {
             Self::Binary => "binary",
             Self::Text => "text",
             Self::Ping => "ping",
             Self::Pong => "pong",
             Self::Close => "close",
-        })
+        }
+    }
+}
+
+impl fmt::Display for MessageType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

@@ -68,7 +68,9 @@ impl ReconnectPolicy {
         let doubled =
             self.initial.saturating_mul(1u32.checked_shl(attempt.saturating_sub(1)).unwrap_or(u32::MAX));
         let full = doubled.min(self.max);
-        full / 2 + full.mul_f64(random() / 2.0)
+        // Not `mul_f64`: its conversion from float seconds has panics (never reached here),
+        // whose code and messages the wasm would carry.
+        full / 2 + Duration::from_nanos((full.as_nanos() as f64 * random() / 2.0) as u64)
     }
 }
 
@@ -257,7 +259,8 @@ impl Reconnecting {
 
     /// A frame, or with `whole` a whole message within that size. Only the input timeout
     /// leaves the connection up; every other end is a drop, recorded before reconnecting.
-    async fn receive(&mut self, whole: Option<usize>) -> Result<Message> {
+    /// (Crate-visible for the JavaScript bindings, which serve both calls with it.)
+    pub(crate) async fn receive(&mut self, whole: Option<usize>) -> Result<Message> {
         loop {
             let Some(recv) = self.recv.as_mut() else {
                 self.reconnect().await?;

@@ -323,7 +323,11 @@ impl FrameSink for SendHalf {
         let Some((kind, data)) = self.take_message(message)? else { return Ok(()) };
         let sent = match kind {
             MessageType::Text => {
-                let text = std::str::from_utf8(&data).expect("text parts are whole characters");
+                // Not `expect`: it would print the error with `Debug`, whose code the wasm
+                // would carry for this one message.
+                let Ok(text) = std::str::from_utf8(&data) else {
+                    unreachable!("text parts are whole characters")
+                };
                 self.socket.ws.send_with_str(text)
             }
             _ => self.socket.ws.send_with_u8_array(&data),
@@ -400,5 +404,24 @@ pub(crate) fn js_error(value: wasm_bindgen::JsValue) -> Error {
         Some(error) => String::from(error.message()),
         None => value.as_string().unwrap_or_else(|| "a JavaScript exception".to_owned()),
     };
-    Error::Io(std::io::Error::other(message))
+    Error::Io(std::io::Error::other(JsException(message)))
 }
+
+/// A JavaScript exception's message inside an `io::Error`. Not the `String` itself: the
+/// error a `String` becomes has a `Debug` that escapes it, which brings Rust's string
+/// escaping (kilobytes of wasm) into the package.
+struct JsException(String);
+
+impl std::fmt::Debug for JsException {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::fmt::Display for JsException {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for JsException {}
