@@ -47,9 +47,17 @@ fn mask_words(buf: &mut [u8], key: [u8; 4]) {
     for chunk in words {
         *chunk = (u64::from_ne_bytes(*chunk) ^ word).to_ne_bytes();
     }
-    // `rest` starts at a multiple of 8, so the key lines up with index 0 again.
-    for (i, byte) in rest.iter_mut().enumerate() {
-        *byte ^= key[i & 3];
+    // `rest` starts at a multiple of 8, so the key lines up with index 0 again, and again
+    // after four more bytes.
+    let rest = match rest.split_first_chunk_mut::<4>() {
+        Some((chunk, rest)) => {
+            *chunk = (u32::from_ne_bytes(*chunk) ^ u32::from_ne_bytes(key)).to_ne_bytes();
+            rest
+        }
+        None => rest,
+    };
+    for (byte, key) in rest.iter_mut().zip(key) {
+        *byte ^= key;
     }
 }
 
