@@ -41,6 +41,17 @@ pub(crate) struct Assembly {
 }
 
 impl Assembly {
+    /// No message is being put together.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub(crate) fn is_empty(&self) -> bool {
+        self.kind.is_none()
+    }
+
+    /// What is left of `max_message_size` for the rest of the message.
+    pub(crate) fn budget(&self, max_message_size: usize) -> usize {
+        max_message_size.saturating_sub(self.data.len())
+    }
+
     /// Drops an unfinished message.
     pub(crate) fn clear(&mut self) {
         *self = Self::default();
@@ -69,19 +80,22 @@ pub(crate) async fn send_all<T: FrameSink>(io: &mut T, message: Message) -> Resu
 }
 
 /// A data message cut into fragments of at most `max` bytes, text at character boundaries;
-/// all but the last are partial (and the last too if the message was).
+/// all but the last are partial (and the last too if the message was). Each keeps whether the
+/// message may be compressed.
 pub(crate) struct Fragments {
     kind: MessageType,
     data: Bytes,
     at: usize,
     max: usize,
     last_partial: bool,
+    compressible: bool,
 }
 
 impl Fragments {
     pub(crate) fn new(message: Message, max: usize) -> Self {
         let (kind, last_partial) = (message.message_type(), message.is_partial());
-        Self { kind, data: message.into_data(), at: 0, max: max.max(1), last_partial }
+        let compressible = message.is_compressible();
+        Self { kind, data: message.into_data(), at: 0, max: max.max(1), last_partial, compressible }
     }
 }
 
@@ -99,7 +113,7 @@ impl Iterator for Fragments {
         let partial = end < self.data.len() || self.last_partial;
         let fragment = Message::data_frame(self.kind, self.data.slice(self.at..end), partial);
         self.at = end;
-        Some(fragment)
+        Some(fragment.with_compression(self.compressible))
     }
 }
 
@@ -114,12 +128,23 @@ fn char_boundary(text: &[u8], start: usize, end: usize) -> usize {
 }
 
 /// Receives one whole message, assembling partial frames, failing once it would exceed
-/// `max_message_size` (every byte counts, the final frame's included) or [`MAX_FRAGMENTS`]. A control message
-/// arriving between fragments is returned at once; the next call resumes the assembly.
-pub(crate) async fn recv_all<T: FrameSource>(io: &mut T, max_message_size: usize) -> Result<Message> {
+/// `max_message_size` (every byte counts, the final frame's included) or [`MAX_FRAGMENTS`]. A
+/// control message arriving between fragments is returned at once; the next call resumes the
+/// assembly. `received` is a first frame the backend already has (or the error receiving it).
+pub(crate) async fn recv_all<T: FrameSource>(
+    io: &mut T,
+    max_message_size: usize,
+    mut received: Option<Result<Message>>,
+) -> Result<Message> {
     loop {
-        let budget = max_message_size.saturating_sub(io.assembly().data.len());
-        let frame = match io.recv_frame(budget, true).await {
+        let frame = match received.take() {
+            Some(frame) => frame,
+            None => {
+                let budget = io.assembly().budget(max_message_size);
+                io.recv_frame(budget, true).await
+            }
+        };
+        let frame = match frame {
             Ok(frame) => frame,
             Err(Error::MessageTooLarge { .. }) => {
                 io.assembly().clear();

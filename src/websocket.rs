@@ -124,11 +124,6 @@ impl RecvHalf {
         }
         self.recv_frame(usize::MAX, false).await
     }
-
-    /// See [`WebSocket::recv_all`].
-    pub fn recv_all(&mut self, max_message_size: usize) -> impl Future<Output = Result<Message>> {
-        assemble::recv_all(self, max_message_size)
-    }
 }
 
 impl std::fmt::Debug for WebSocket {

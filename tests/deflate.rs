@@ -370,6 +370,34 @@ async fn a_deflate_bomb_stops_at_the_limit_and_costs_at_most_about_the_limit() {
 }
 
 #[tokio::test]
+async fn a_message_sent_in_frames_keeps_its_compression_choice() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("ws://{}/", listener.local_addr().unwrap());
+    let text = "a text longer than one frame of 32 bytes, sent in four frames ".repeat(2);
+    let sent = text.clone();
+    let client = tokio::spawn(async move {
+        let mut ws = connect(&url, &ConnectOptions::new().max_frame_size(32)).await.unwrap();
+        ws.send_all(Message::text(sent.clone()).with_compression(false)).await.unwrap();
+        ws.send_all(Message::text(sent)).await.unwrap();
+        ws
+    });
+    let mut raw = Raw::server(&listener, Some("permessage-deflate; client_max_window_bits=10")).await;
+    let mut plain = Vec::new();
+    loop {
+        let (b0, payload) = raw.read_frame().await;
+        assert_eq!(b0 & RSV1, 0, "with_compression(false) holds for every frame of the message");
+        plain.extend_from_slice(&payload);
+        if b0 & FIN != 0 {
+            break;
+        }
+    }
+    assert_eq!(plain, text.as_bytes());
+    let (b0, _) = raw.read_frame().await;
+    assert_eq!(b0, RSV1 | TEXT, "the same message, compressible, is compressed");
+    within(client).await.unwrap();
+}
+
+#[tokio::test]
 async fn a_client_compresses_as_told_and_refuses_answers_it_did_not_ask_for() {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("ws://{}/", listener.local_addr().unwrap());

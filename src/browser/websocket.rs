@@ -299,6 +299,13 @@ impl RecvHalf {
     }
 }
 
+impl RecvHalf {
+    /// See [`WebSocket::recv_all`](crate::WebSocket::recv_all).
+    pub fn recv_all(&mut self, max_message_size: usize) -> impl Future<Output = Result<Message>> {
+        crate::assemble::recv_all(self, max_message_size, None)
+    }
+}
+
 impl FrameSink for SendHalf {
     fn max_frame_size(&self) -> usize {
         self.socket.max_frame_size

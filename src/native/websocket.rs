@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock, Weak};
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
 use bytes::BytesMut;
@@ -17,7 +17,7 @@ use tokio::time::{Instant, Sleep};
 use super::reader::{Reader, Step};
 use super::transport::{BoxedTransport, Transport};
 use super::writer::{Outbox, Writer};
-use crate::assemble::{Assembly, FrameSink, FrameSource};
+use crate::assemble::{self, Assembly, FrameSink, FrameSource};
 use crate::proto::deflate::{DeflateParams, Deflater, Inflater};
 use crate::proto::{Decoder, Encoder, Role};
 use crate::{
@@ -107,17 +107,6 @@ impl Closer {
             let _ = shared.outbox.send(Message::close(code, reason), None).await;
         }
     }
-}
-
-/// `work`, failing with `Timeout` after `limit`. The timer lives on the heap: tokio's is
-/// large, and inline it would grow the future of every send and receive, timed or not.
-async fn timed<T>(limit: Duration, work: impl Future<Output = Result<T>>) -> Result<T> {
-    timed_until(Instant::now() + limit, work).await
-}
-
-/// `work`, failing with `Timeout` at `deadline`; on the heap, as [`timed`].
-async fn timed_until<T>(deadline: Instant, work: impl Future<Output = Result<T>>) -> Result<T> {
-    Box::pin(tokio::time::timeout_at(deadline, work)).await.unwrap_or(Err(Error::Timeout))
 }
 
 impl WebSocket {
@@ -324,48 +313,86 @@ impl FrameSource for RecvHalf {
 }
 
 impl RecvHalf {
-    /// The next frame, failing with `Timeout` after the input timeout: in the common case
-    /// straight from [`Reader::poll_step`], the timers looked at while it waits; otherwise
-    /// through the reader's general path.
+    /// See [`WebSocket::recv_all`]. A whole message the reader has in one go (the common
+    /// case) comes straight from [`fast_frame`](Self::fast_frame); anything else goes through
+    /// the assembly written once for both backends.
+    pub async fn recv_all(&mut self, max_message_size: usize) -> Result<Message> {
+        if !self.assembly.is_empty() {
+            return Box::pin(assemble::recv_all(self, max_message_size, None)).await;
+        }
+        let frame = match self.fast_frame(max_message_size, true).await {
+            (Step::Frame(Ok(message)), _) if message.message_type().is_control() || !message.is_partial() => {
+                return Ok(message);
+            }
+            (Step::Frame(frame), _) => frame,
+            (Step::General, timer) => Box::pin(self.general_frame(max_message_size, true, timer)).await,
+        };
+        Box::pin(assemble::recv_all(self, max_message_size, Some(frame))).await
+    }
+
+    /// The next frame, failing with `Timeout` after the input timeout.
     async fn next_frame(&mut self, budget: usize, whole: bool) -> Result<Message> {
+        match self.fast_frame(budget, whole).await {
+            (Step::Frame(frame), _) => frame,
+            // Rare, so on the heap: every `recv` future stays small.
+            (Step::General, timer) => Box::pin(self.general_frame(budget, whole, timer)).await,
+        }
+    }
+
+    /// The common case as one poll function: a frame straight from [`Reader::poll_step`],
+    /// the timers looked at while it waits; or `Step::General`, with the input timer if it
+    /// started, for [`general_frame`](Self::general_frame).
+    fn fast_frame(
+        &mut self,
+        budget: usize,
+        whole: bool,
+    ) -> impl Future<Output = (Step, Option<Pin<Box<Sleep>>>)> {
         let shared = &*self.shared;
         let (reader, watch, limit) = (&mut self.reader, &mut self.watch, self.input_timeout);
-        let mut deadline = None;
-        let step = std::future::poll_fn(|cx| {
-            match reader.poll_step(cx, budget, whole, &shared.outbox, shared.auto_pong, true) {
+        let mut timer = None;
+        std::future::poll_fn(move |cx| {
+            let step = match reader.poll_step(cx, budget, whole, &shared.outbox, shared.auto_pong, true) {
                 Poll::Pending => {
                     if let Some(limit) = limit {
-                        let timer = deadline.get_or_insert_with(|| Box::pin(tokio::time::sleep(limit)));
+                        let timer = timer.get_or_insert_with(|| Box::pin(tokio::time::sleep(limit)));
                         if timer.as_mut().poll(cx).is_ready() {
-                            return Poll::Ready(Step::Frame(Err(Error::Timeout)));
+                            return Poll::Ready((Step::Frame(Err(Error::Timeout)), None));
                         }
                     }
-                    watch.poll_alarm(cx, shared).map(|alarm| {
+                    ready!(watch.poll_alarm(cx, shared).map(|alarm| {
                         // The reader fails the connection and returns the alarm (cancel-safe).
                         reader.abort(alarm);
                         Step::General
-                    })
+                    }))
                 }
-                step => step,
-            }
+                Poll::Ready(step) => step,
+            };
+            Poll::Ready((step, timer.take()))
         })
-        .await;
-        match step {
-            Step::Frame(frame) => frame,
-            // Rare, so on the heap: every `recv` future stays small.
-            Step::General => {
-                let general = self.general_frame(budget, whole);
-                match (deadline, limit) {
-                    (Some(timer), _) => timed_until(timer.deadline(), general).await,
-                    (None, Some(limit)) => timed(limit, general).await,
-                    (None, None) => Box::pin(general).await,
-                }
-            }
+    }
+
+    /// The reader's general path, the timers looked at while it waits, within what is left of
+    /// the input timeout (`timer`, if the fast path started it).
+    async fn general_frame(
+        &mut self,
+        budget: usize,
+        whole: bool,
+        timer: Option<Pin<Box<Sleep>>>,
+    ) -> Result<Message> {
+        let deadline = match (timer, self.input_timeout) {
+            (Some(timer), _) => Some(timer.deadline()),
+            (None, limit) => limit.map(|limit| Instant::now() + limit),
+        };
+        match deadline {
+            Some(deadline) => tokio::time::timeout_at(deadline, self.watched_frame(budget, whole))
+                .await
+                .unwrap_or(Err(Error::Timeout)),
+            None => self.watched_frame(budget, whole).await,
         }
     }
 
     /// The reader's general path, with the timers looked at while it waits.
-    async fn general_frame(&mut self, budget: usize, whole: bool) -> Result<Message> {
+    async fn watched_frame(&mut self, budget: usize, whole: bool) -> Result<Message> {
         let shared = &*self.shared;
         let (reader, watch) = (&mut self.reader, &mut self.watch);
         let frame = reader.recv(budget, whole, &shared.outbox, shared.auto_pong, shared.close_timeout);
