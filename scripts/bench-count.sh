@@ -2,7 +2,8 @@
 # Machine-independent figures for the echo servers of benches/ (benches/README.md,
 # "Instructions and syscalls per message"): for each row of the matrix and each server
 # (uniws's own, uniws behind axum — `uniws_axum`, whose ratio to uniws is what axum costs —
-# the peers and raw TCP; BENCH_SERVERS picks some),
+# the peers — tokio-tungstenite, fastwebsockets, tokio-websockets, sockudo-ws, yawc — and raw
+# TCP; BENCH_SERVERS picks some),
 #  - user-space instructions per echoed message: the server runs under cachegrind
 #    (valgrind --tool=cachegrind --cache-sim=no --fair-sched=yes, glibc's `rep movsb`/`rep
 #    stosb` paths turned off so a large memcpy/memset counts as its vector loop, not one
@@ -30,7 +31,7 @@ SERVER_CORE="${BENCH_SERVER_CORE:-0}"
 LOAD_CORE="${BENCH_LOAD_CORE:-1}"
 REPEAT="${BENCH_COUNT_REPEAT-100 20 0;1 16777216 1048576}"
 # BENCH_SERVERS="uniws uniws_axum" measures those only.
-read -r -a SERVERS <<<"${BENCH_SERVERS:-uniws uniws_axum tungstenite fastwebsockets tokio_websockets raw}"
+read -r -a SERVERS <<<"${BENCH_SERVERS:-uniws uniws_axum tungstenite fastwebsockets tokio_websockets sockudo yawc raw}"
 # connections, payload bytes, frame bytes (0: one frame per message), messages N under
 # cachegrind, messages N under perf (each also run with N/10; N/10 >= connections).
 # BENCH_COUNT_ROWS="100 20 0 20000 100000;10 1024 0 20000 100000" replaces them.
@@ -201,8 +202,8 @@ done
 python3 - "$results" "$library" <<'EOF'
 import sys
 
-ALL = ["uniws", "uniws_axum", "tungstenite", "fastwebsockets", "tokio_websockets", "raw"]
-PEERS = ["tungstenite", "fastwebsockets", "tokio_websockets"]
+ALL = ["uniws", "uniws_axum", "tungstenite", "fastwebsockets", "tokio_websockets", "sockudo", "yawc", "raw"]
+PEERS = ["tungstenite", "fastwebsockets", "tokio_websockets", "sockudo", "yawc"]
 
 
 def ir(path):
@@ -259,18 +260,20 @@ for row in order:
         rs = "" if s == "uniws" else f"{t / u[1]:.2f}"
         print(f"| {row} | {s} | {n_cg:,} | {i:,.0f} | {ri} | {n_perf:,} | {t:.2f} | {rs} | {breakdown} |")
 
-# The comparison with the peers and raw TCP, when they were measured.
-if peers and "raw" in measured:
-    print("\nBest peer (the cheapest of tungstenite, fastwebsockets, tokio-websockets in that row) ÷ uniws "
+# The comparison with the peers (and raw TCP), when they were measured.
+if peers:
+    print(f"\nBest peer (the cheapest in that row of the peers measured: {', '.join(peers)}) ÷ uniws "
           "(> 1: uniws cheaper):\n")
-    print("| row | instructions/msg: best peer ÷ uniws | syscalls/msg: best peer ÷ uniws | uniws ÷ raw instructions/msg |")
-    print("|---|---:|---:|---:|")
+    print("| row | fewest instructions | instructions/msg: best peer ÷ uniws | fewest syscalls | "
+          "syscalls/msg: best peer ÷ uniws | uniws ÷ raw instructions/msg |")
+    print("|---|---|---:|---|---:|---:|")
     for row in order:
         u = figures[(row, "main", "uniws")]
-        best_i = min(figures[(row, "main", p)][0] for p in peers)
-        best_t = min(figures[(row, "main", p)][1] for p in peers)
-        raw = figures[(row, "main", "raw")]
-        print(f"| {row} | {best_i / u[0]:.2f} | {best_t / u[1]:.2f} | {u[0] / raw[0]:.2f} |")
+        best_i = min(peers, key=lambda p: figures[(row, "main", p)][0])
+        best_t = min(peers, key=lambda p: figures[(row, "main", p)][1])
+        raw = f"{u[0] / figures[(row, 'main', 'raw')][0]:.2f}" if "raw" in measured else "-"
+        print(f"| {row} | {best_i} | {figures[(row, 'main', best_i)][0] / u[0]:.2f} | {best_t} | "
+              f"{figures[(row, 'main', best_t)][1] / u[1]:.2f} | {raw} |")
 
 repeats = [k for k in figures if k[1] == "repeat"]
 if repeats:
