@@ -51,11 +51,9 @@ BREAKDOWN=(read write readv writev recvfrom sendto recvmsg sendmsg epoll_wait ep
 TUNABLES="glibc.cpu.x86_rep_movsb_threshold=0xffffffffffffffff:glibc.cpu.x86_rep_stosb_threshold=0xffffffffffffffff"
 
 export CARGO_TARGET_DIR="$PWD/benches/target"
-
-fail() {
-    echo "bench-count: FAILED: $*" >&2
-    exit 1
-}
+BENCH_NAME=bench-count
+# shellcheck source=scripts/bench-lib.sh
+source scripts/bench-lib.sh
 
 # Tools: valgrind and perf from Debian's packages when missing (installed once).
 updated=0
@@ -85,38 +83,13 @@ if [[ -n "$(git status --porcelain --untracked-files=no -- src Cargo.toml 2>/dev
     library+=" with uncommitted changes"
 fi
 
-work="$(mktemp -d)"
 # A copy of the binaries, so a build running meanwhile (same target directory) cannot swap
 # them between the runs that are subtracted from each other.
 BIN="$work/bin"
 mkdir "$BIN"
 cp "$CARGO_TARGET_DIR/release/load" "${SERVERS[@]/#/$CARGO_TARGET_DIR/release/echo_}" "$BIN/"
-WRAPPER="" SERVER=""
-# stop_server: the server by its PID (SIGTERM: cachegrind and perf then write their figures
-# and exit), then, if it has not ended within 30 s, its wrapper (timeout).
-stop_server() {
-    if [[ -n "$SERVER" ]]; then kill -TERM "$SERVER" 2>/dev/null || true; fi
-    if [[ -n "$WRAPPER" ]]; then
-        for _ in $(seq 600); do
-            kill -0 "$WRAPPER" 2>/dev/null || break
-            sleep 0.05
-        done
-        kill -TERM "$WRAPPER" 2>/dev/null || true
-        wait "$WRAPPER" 2>/dev/null || true
-    fi
-    WRAPPER="" SERVER=""
-}
-cleanup() {
-    stop_server
-    rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-fds() { find "/proc/$SERVER/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
-
 # start NAME TOOL OUT: a fresh echo_NAME on a free port of 127.0.0.1 under TOOL (cachegrind
-# or perf), pinned to SERVER_CORE; sets PORT, SERVER (its PID) and BASE_FDS.
+# or perf), pinned to SERVER_CORE, recorded under NAME; sets BASE_FDS.
 start() {
     local name="$1" tool="$2" out="$3" wrap=()
     case "$tool" in
@@ -124,29 +97,8 @@ start() {
             "--cachegrind-out-file=$out" --log-file="$out.log") ;;
         perf) wrap=(perf stat -x ',' -o "$out" -e "$EVENTS" --) ;;
     esac
-    timeout 600 taskset -c "$SERVER_CORE" "${wrap[@]}" "$BIN/echo_$name" >"$out.stdout" 2>"$out.stderr" &
-    WRAPPER=$!
-    for _ in $(seq 1200); do
-        read -r _ PORT _ SERVER < <(grep -m1 '^listening' "$out.stdout" || true) || true
-        if [[ -n "${SERVER:-}" ]]; then
-            BASE_FDS="$(fds)"
-            return
-        fi
-        kill -0 "$WRAPPER" 2>/dev/null || break
-        sleep 0.05
-    done
-    fail "echo_$name did not start under $tool: $(cat "$out.stdout" "$out.stderr" "$out.log" 2>/dev/null | tail -5)"
-}
-
-# finish: waits (at most 60 s) until the server has closed the connections of the load run
-# that has just ended, so the tear-down is counted whole, then stops it.
-finish() {
-    for _ in $(seq 1200); do
-        (($(fds) <= BASE_FDS)) && break
-        sleep 0.05
-    done
-    (($(fds) <= BASE_FDS)) || echo "bench-count: warning: echo server $SERVER still holds $(($(fds) - BASE_FDS)) connections" >&2
-    stop_server
+    launch "$name" "$out" timeout 600 taskset -c "$SERVER_CORE" "${wrap[@]}" "$BIN/echo_$name"
+    BASE_FDS="$(fds "$name")"
 }
 
 # measure NAME TOOL CONNECTIONS SIZE FRAME MESSAGES: one fixed-count run against a fresh
@@ -156,20 +108,15 @@ measure() {
     local out="$work/$name.$tool.$connections.$size.$messages.$RANDOM" raw=() line
     [[ "$name" == raw ]] && raw=(--raw)
     start "$name" "$tool" "$out"
-    line="$(timeout 300 taskset -c "$LOAD_CORE" "$BIN/load" --port "$PORT" --server-pid "$SERVER" "${raw[@]}" \
+    line="$(timeout 300 taskset -c "$LOAD_CORE" "$BIN/load" --port "${PORTS[$name]}" --server-pid "${PIDS[$name]}" "${raw[@]}" \
         --connections "$connections" --size "$size" --frame "$frame" --messages "$messages")" ||
         fail "load against $name under $tool ($connections x $size, $messages messages)"
     echo "    $name $tool $messages: ${line#RESULT count }" >&2
-    finish
+    # Stopped once it has closed the connections: the tear-down is counted whole.
+    drain "$name" "$BASE_FDS"
+    stop "$name"
     [[ -s "$out" ]] || fail "$tool wrote no figures for $name ($out)"
     FILES+=("$out")
-}
-
-# human BYTES: 20 B, 1 KiB, 16 MiB.
-human() {
-    if (($1 >= 1048576 && $1 % 1048576 == 0)); then echo "$(($1 / 1048576)) MiB"
-    elif (($1 >= 1024 && $1 % 1024 == 0)); then echo "$(($1 / 1024)) KiB"
-    else echo "$1 B"; fi
 }
 
 # run ROW TAG: both figures of one row for every server, appended to results.tsv as

@@ -30,11 +30,9 @@ ROWS=("1 20 0" "100 20 0" "10 1024 0" "100 16384 0" "10 1048576 0" "1 16777216 1
 
 export CARGO_TARGET_DIR="$PWD/benches/target"
 BIN="$CARGO_TARGET_DIR/release"
-
-fail() {
-    echo "bench: FAILED: $*" >&2
-    exit 1
-}
+BENCH_NAME=bench
+# shellcheck source=scripts/bench-lib.sh
+source scripts/bench-lib.sh
 
 echo "bench: building (release)" >&2
 timeout 1200 cargo build --release --manifest-path benches/Cargo.toml --bins >&2 || fail "build"
@@ -43,36 +41,12 @@ if [[ "$MICRO" == 1 ]]; then
         fail "build of the micro-benchmarks"
 fi
 
-work="$(mktemp -d)"
-declare -A PIDS=()
-stop() {
-    local name="$1" pid="${PIDS[$1]:-}"
-    if [[ -n "$pid" ]]; then
-        kill "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-        unset "PIDS[$name]"
-    fi
-}
-cleanup() {
-    for name in "${!PIDS[@]}"; do stop "$name"; done
-    rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
 # start NAME [ENV=VALUE...]: an echo server on a free port of 127.0.0.1, pinned to SERVER_CORE.
-declare -A PORTS=()
+STARTS=0
 start() {
     local name="$1"
     shift
-    env "$@" taskset -c "$SERVER_CORE" "$BIN/echo_$name" >"$work/$name.out" 2>&1 &
-    PIDS[$name]=$!
-    for _ in $(seq 100); do
-        PORTS[$name]="$(awk '/^listening/ {print $2}' "$work/$name.out")"
-        [[ -n "${PORTS[$name]}" ]] && return
-        sleep 0.05
-    done
-    fail "echo_$name did not start: $(cat "$work/$name.out")"
+    launch "$name" "$work/$name.$((STARTS += 1))" env "$@" taskset -c "$SERVER_CORE" "$BIN/echo_$name"
 }
 
 # load NAME ARGS...: one run of the load generator against server NAME, pinned to LOAD_CORE.
@@ -83,13 +57,6 @@ load() {
     [[ "$name" == raw ]] && raw=(--raw)
     timeout 120 taskset -c "$LOAD_CORE" "$BIN/load" --port "${PORTS[$name]}" --server-pid "${PIDS[$name]}" \
         "${raw[@]}" "$@" || fail "load against $name ($*)"
-}
-
-# human BYTES: 20 B, 1 KiB, 16 MiB.
-human() {
-    if (($1 >= 1048576 && $1 % 1048576 == 0)); then echo "$(($1 / 1048576)) MiB"
-    elif (($1 >= 1024 && $1 % 1024 == 0)); then echo "$(($1 / 1024)) KiB"
-    else echo "$1 B"; fi
 }
 
 SECONDS=0
