@@ -46,9 +46,11 @@ ROWS=(
 if [[ -n "${BENCH_COUNT_ROWS:-}" ]]; then IFS=';' read -r -a ROWS <<<"$BENCH_COUNT_ROWS"; fi
 # Servers counted with more messages under cachegrind, N times the row's. sockudo-ws
 # calibrates its clock (quanta) at start-up in a busy loop bounded by wall time, 200 ms: under
-# valgrind 15 to 21 million instructions, different in every start (three start-ups: 14.8,
-# 19.8 and 20.9 million), which N minus N/10 does not cancel. 10 times the messages: two runs
-# of 100×20 B then differ by 0.4 % (by 2.2 % at 1×20 B, the row with fewest instructions).
+# valgrind millions of instructions, more or fewer with the machine's load (three start-ups:
+# 14.8, 19.8 and 20.9 million; two runs of 50,000 echoes differed by 3.5 million, all of it
+# in the calibration), which N minus N/10 does not cancel. 10 times the messages dilute it:
+# two such runs of 100×20 B differed by 0.4 and 0.8 %, of 1×20 B (fewest instructions per
+# message) by 2.2 and 10.5 %.
 declare -A CG_SCALE=([sockudo]=10)
 # The syscalls broken down (those that exist on this kernel); the rest is counted as "other".
 BREAKDOWN=(read write readv writev recvfrom sendto recvmsg sendmsg epoll_wait epoll_pwait
