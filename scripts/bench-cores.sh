@@ -38,51 +38,21 @@ CONFIGS=(
 
 export CARGO_TARGET_DIR="$PWD/benches/target"
 BIN="$CARGO_TARGET_DIR/release"
-
-fail() {
-    echo "bench-cores: FAILED: $*" >&2
-    exit 1
-}
+BENCH_NAME=bench-cores
+# shellcheck source=scripts/bench-lib.sh
+source scripts/bench-lib.sh
 
 echo "bench-cores: building (release)" >&2
 timeout 1200 cargo build --release --manifest-path benches/Cargo.toml \
     --bin load --bin echo_uniws_cores --bin echo_tokio_websockets_cores >&2 || fail "build"
 
-work="$(mktemp -d)"
-declare -A PIDS=() PORTS=()
-STARTS=0
-stop() {
-    local id="$1" pid="${PIDS[$1]:-}"
-    if [[ -n "$pid" ]]; then
-        kill "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-        unset "PIDS[$id]"
-    fi
-}
-cleanup() {
-    for id in "${!PIDS[@]}"; do stop "$id"; done
-    rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
 # start ID: the echo server of configuration ID (its index in CONFIGS) on a free port.
+STARTS=0
 start() {
     local id="$1" name runtime cores _load
     IFS=: read -r name runtime cores _load <<<"${CONFIGS[$id]}"
-    # A file of its own per start: the server's redirection is opened in the background, so
-    # a reused file could still show the previous server's port.
-    local out="$work/$id.$((STARTS += 1)).out"
-    : >"$out"
-    BENCH_RUNTIME="$runtime" BENCH_THREADS="$THREADS" taskset -c "$cores" "$BIN/echo_${name}_cores" \
-        >>"$out" 2>&1 &
-    PIDS[$id]=$!
-    for _ in $(seq 100); do
-        PORTS[$id]="$(awk '/^listening/ {print $2}' "$out")"
-        [[ -n "${PORTS[$id]}" ]] && return
-        sleep 0.05
-    done
-    fail "${CONFIGS[$id]} did not start: $(cat "$out")"
+    launch "$id" "$work/$id.$((STARTS += 1))" env BENCH_RUNTIME="$runtime" BENCH_THREADS="$THREADS" \
+        taskset -c "$cores" "$BIN/echo_${name}_cores"
 }
 
 load() {
@@ -97,7 +67,7 @@ SECONDS=0
 results="$work/results.tsv"
 for row in "${ROWS[@]}"; do
     read -r connections size <<<"$row"
-    if ((size >= 1024)); then label="${connections}×$((size / 1024)) KiB"; else label="${connections}×${size} B"; fi
+    label="${connections}×$(human "$size")"
     echo "bench-cores: $label, ${#CONFIGS[@]} configurations, $ROUNDS rounds" >&2
     for id in "${!CONFIGS[@]}"; do start "$id"; done
     for round in $(seq "$ROUNDS"); do

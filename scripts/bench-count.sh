@@ -2,7 +2,8 @@
 # Machine-independent figures for the echo servers of benches/ (benches/README.md,
 # "Instructions and syscalls per message"): for each row of the matrix and each server
 # (uniws's own, uniws behind axum — `uniws_axum`, whose ratio to uniws is what axum costs —
-# the peers and raw TCP; BENCH_SERVERS picks some),
+# the peers — tokio-tungstenite, fastwebsockets, tokio-websockets, sockudo-ws, yawc — and raw
+# TCP; BENCH_SERVERS picks some),
 #  - user-space instructions per echoed message: the server runs under cachegrind
 #    (valgrind --tool=cachegrind --cache-sim=no --fair-sched=yes, glibc's `rep movsb`/`rep
 #    stosb` paths turned off so a large memcpy/memset counts as its vector loop, not one
@@ -30,7 +31,7 @@ SERVER_CORE="${BENCH_SERVER_CORE:-0}"
 LOAD_CORE="${BENCH_LOAD_CORE:-1}"
 REPEAT="${BENCH_COUNT_REPEAT-100 20 0;1 16777216 1048576}"
 # BENCH_SERVERS="uniws uniws_axum" measures those only.
-read -r -a SERVERS <<<"${BENCH_SERVERS:-uniws uniws_axum tungstenite fastwebsockets tokio_websockets raw}"
+read -r -a SERVERS <<<"${BENCH_SERVERS:-uniws uniws_axum tungstenite fastwebsockets tokio_websockets sockudo yawc raw}"
 # connections, payload bytes, frame bytes (0: one frame per message), messages N under
 # cachegrind, messages N under perf (each also run with N/10; N/10 >= connections).
 # BENCH_COUNT_ROWS="100 20 0 20000 100000;10 1024 0 20000 100000" replaces them.
@@ -43,6 +44,14 @@ ROWS=(
     "1 16777216 1048576 30 50"
 )
 if [[ -n "${BENCH_COUNT_ROWS:-}" ]]; then IFS=';' read -r -a ROWS <<<"$BENCH_COUNT_ROWS"; fi
+# Servers counted with more messages under cachegrind, N times the row's. sockudo-ws
+# calibrates its clock (quanta) at start-up in a busy loop bounded by wall time, 200 ms: under
+# valgrind millions of instructions, more or fewer with the machine's load (three start-ups:
+# 14.8, 19.8 and 20.9 million; two runs of 50,000 echoes differed by 3.5 million, all of it
+# in the calibration), which N minus N/10 does not cancel. 10 times the messages dilute it:
+# two such runs of 100×20 B differed by 0.4 and 0.8 %, of 1×20 B (fewest instructions per
+# message) by 2.2 and 10.5 %.
+declare -A CG_SCALE=([sockudo]=10)
 # The syscalls broken down (those that exist on this kernel); the rest is counted as "other".
 BREAKDOWN=(read write readv writev recvfrom sendto recvmsg sendmsg epoll_wait epoll_pwait
     epoll_pwait2 epoll_ctl accept4 shutdown close futex sched_yield mmap munmap mremap madvise
@@ -50,11 +59,9 @@ BREAKDOWN=(read write readv writev recvfrom sendto recvmsg sendmsg epoll_wait ep
 TUNABLES="glibc.cpu.x86_rep_movsb_threshold=0xffffffffffffffff:glibc.cpu.x86_rep_stosb_threshold=0xffffffffffffffff"
 
 export CARGO_TARGET_DIR="$PWD/benches/target"
-
-fail() {
-    echo "bench-count: FAILED: $*" >&2
-    exit 1
-}
+BENCH_NAME=bench-count
+# shellcheck source=scripts/bench-lib.sh
+source scripts/bench-lib.sh
 
 # Tools: valgrind and perf from Debian's packages when missing (installed once).
 updated=0
@@ -84,38 +91,13 @@ if [[ -n "$(git status --porcelain --untracked-files=no -- src Cargo.toml 2>/dev
     library+=" with uncommitted changes"
 fi
 
-work="$(mktemp -d)"
 # A copy of the binaries, so a build running meanwhile (same target directory) cannot swap
 # them between the runs that are subtracted from each other.
 BIN="$work/bin"
 mkdir "$BIN"
 cp "$CARGO_TARGET_DIR/release/load" "${SERVERS[@]/#/$CARGO_TARGET_DIR/release/echo_}" "$BIN/"
-WRAPPER="" SERVER=""
-# stop_server: the server by its PID (SIGTERM: cachegrind and perf then write their figures
-# and exit), then, if it has not ended within 30 s, its wrapper (timeout).
-stop_server() {
-    if [[ -n "$SERVER" ]]; then kill -TERM "$SERVER" 2>/dev/null || true; fi
-    if [[ -n "$WRAPPER" ]]; then
-        for _ in $(seq 600); do
-            kill -0 "$WRAPPER" 2>/dev/null || break
-            sleep 0.05
-        done
-        kill -TERM "$WRAPPER" 2>/dev/null || true
-        wait "$WRAPPER" 2>/dev/null || true
-    fi
-    WRAPPER="" SERVER=""
-}
-cleanup() {
-    stop_server
-    rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-fds() { find "/proc/$SERVER/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
-
 # start NAME TOOL OUT: a fresh echo_NAME on a free port of 127.0.0.1 under TOOL (cachegrind
-# or perf), pinned to SERVER_CORE; sets PORT, SERVER (its PID) and BASE_FDS.
+# or perf), pinned to SERVER_CORE, recorded under NAME; sets BASE_FDS.
 start() {
     local name="$1" tool="$2" out="$3" wrap=()
     case "$tool" in
@@ -123,29 +105,8 @@ start() {
             "--cachegrind-out-file=$out" --log-file="$out.log") ;;
         perf) wrap=(perf stat -x ',' -o "$out" -e "$EVENTS" --) ;;
     esac
-    timeout 600 taskset -c "$SERVER_CORE" "${wrap[@]}" "$BIN/echo_$name" >"$out.stdout" 2>"$out.stderr" &
-    WRAPPER=$!
-    for _ in $(seq 1200); do
-        read -r _ PORT _ SERVER < <(grep -m1 '^listening' "$out.stdout" || true) || true
-        if [[ -n "${SERVER:-}" ]]; then
-            BASE_FDS="$(fds)"
-            return
-        fi
-        kill -0 "$WRAPPER" 2>/dev/null || break
-        sleep 0.05
-    done
-    fail "echo_$name did not start under $tool: $(cat "$out.stdout" "$out.stderr" "$out.log" 2>/dev/null | tail -5)"
-}
-
-# finish: waits (at most 60 s) until the server has closed the connections of the load run
-# that has just ended, so the tear-down is counted whole, then stops it.
-finish() {
-    for _ in $(seq 1200); do
-        (($(fds) <= BASE_FDS)) && break
-        sleep 0.05
-    done
-    (($(fds) <= BASE_FDS)) || echo "bench-count: warning: echo server $SERVER still holds $(($(fds) - BASE_FDS)) connections" >&2
-    stop_server
+    launch "$name" "$out" timeout 600 taskset -c "$SERVER_CORE" "${wrap[@]}" "$BIN/echo_$name"
+    BASE_FDS="$(fds "$name")"
 }
 
 # measure NAME TOOL CONNECTIONS SIZE FRAME MESSAGES: one fixed-count run against a fresh
@@ -155,27 +116,22 @@ measure() {
     local out="$work/$name.$tool.$connections.$size.$messages.$RANDOM" raw=() line
     [[ "$name" == raw ]] && raw=(--raw)
     start "$name" "$tool" "$out"
-    line="$(timeout 300 taskset -c "$LOAD_CORE" "$BIN/load" --port "$PORT" --server-pid "$SERVER" "${raw[@]}" \
+    line="$(timeout 300 taskset -c "$LOAD_CORE" "$BIN/load" --port "${PORTS[$name]}" --server-pid "${PIDS[$name]}" "${raw[@]}" \
         --connections "$connections" --size "$size" --frame "$frame" --messages "$messages")" ||
         fail "load against $name under $tool ($connections x $size, $messages messages)"
     echo "    $name $tool $messages: ${line#RESULT count }" >&2
-    finish
+    # Stopped once it has closed the connections: the tear-down is counted whole.
+    drain "$name" "$BASE_FDS"
+    stop "$name"
     [[ -s "$out" ]] || fail "$tool wrote no figures for $name ($out)"
     FILES+=("$out")
-}
-
-# human BYTES: 20 B, 1 KiB, 16 MiB.
-human() {
-    if (($1 >= 1048576 && $1 % 1048576 == 0)); then echo "$(($1 / 1048576)) MiB"
-    elif (($1 >= 1024 && $1 % 1024 == 0)); then echo "$(($1 / 1024)) KiB"
-    else echo "$1 B"; fi
 }
 
 # run ROW TAG: both figures of one row for every server, appended to results.tsv as
 # label, tag, server, N, cachegrind(N/10), cachegrind(N), perf(N/10), perf(N).
 results="$work/results.tsv"
 run() {
-    local connections size frame n_cg n_perf label name n
+    local connections size frame n_cg n_perf label name n n_server
     read -r connections size frame n_cg n_perf <<<"$1"
     ((n_cg / 10 >= connections && n_perf / 10 >= connections)) || fail "row $1: N/10 < connections"
     label="${connections}×$(human "$size")"
@@ -183,9 +139,10 @@ run() {
     echo "bench-count: $label ($2): ${SERVERS[*]}" >&2
     for name in "${SERVERS[@]}"; do
         FILES=()
-        for n in $((n_cg / 10)) "$n_cg"; do measure "$name" cachegrind "$connections" "$size" "$frame" "$n"; done
+        n_server=$((n_cg * ${CG_SCALE[$name]:-1}))
+        for n in $((n_server / 10)) "$n_server"; do measure "$name" cachegrind "$connections" "$size" "$frame" "$n"; done
         for n in $((n_perf / 10)) "$n_perf"; do measure "$name" perf "$connections" "$size" "$frame" "$n"; done
-        printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "$2" "$name" "$n_cg" "$n_perf" "${FILES[@]}" >>"$results"
+        printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "$2" "$name" "$n_server" "$n_perf" "${FILES[@]}" >>"$results"
     done
 }
 
@@ -201,8 +158,8 @@ done
 python3 - "$results" "$library" <<'EOF'
 import sys
 
-ALL = ["uniws", "uniws_axum", "tungstenite", "fastwebsockets", "tokio_websockets", "raw"]
-PEERS = ["tungstenite", "fastwebsockets", "tokio_websockets"]
+ALL = ["uniws", "uniws_axum", "tungstenite", "fastwebsockets", "tokio_websockets", "sockudo", "yawc", "raw"]
+PEERS = ["tungstenite", "fastwebsockets", "tokio_websockets", "sockudo", "yawc"]
 
 
 def ir(path):
@@ -259,18 +216,20 @@ for row in order:
         rs = "" if s == "uniws" else f"{t / u[1]:.2f}"
         print(f"| {row} | {s} | {n_cg:,} | {i:,.0f} | {ri} | {n_perf:,} | {t:.2f} | {rs} | {breakdown} |")
 
-# The comparison with the peers and raw TCP, when they were measured.
-if peers and "raw" in measured:
-    print("\nBest peer (the cheapest of tungstenite, fastwebsockets, tokio-websockets in that row) ÷ uniws "
+# The comparison with the peers (and raw TCP), when they were measured.
+if peers:
+    print(f"\nBest peer (the cheapest in that row of the peers measured: {', '.join(peers)}) ÷ uniws "
           "(> 1: uniws cheaper):\n")
-    print("| row | instructions/msg: best peer ÷ uniws | syscalls/msg: best peer ÷ uniws | uniws ÷ raw instructions/msg |")
-    print("|---|---:|---:|---:|")
+    print("| row | fewest instructions | instructions/msg: best peer ÷ uniws | fewest syscalls | "
+          "syscalls/msg: best peer ÷ uniws | uniws ÷ raw instructions/msg |")
+    print("|---|---|---:|---|---:|---:|")
     for row in order:
         u = figures[(row, "main", "uniws")]
-        best_i = min(figures[(row, "main", p)][0] for p in peers)
-        best_t = min(figures[(row, "main", p)][1] for p in peers)
-        raw = figures[(row, "main", "raw")]
-        print(f"| {row} | {best_i / u[0]:.2f} | {best_t / u[1]:.2f} | {u[0] / raw[0]:.2f} |")
+        best_i = min(peers, key=lambda p: figures[(row, "main", p)][0])
+        best_t = min(peers, key=lambda p: figures[(row, "main", p)][1])
+        raw = f"{u[0] / figures[(row, 'main', 'raw')][0]:.2f}" if "raw" in measured else "-"
+        print(f"| {row} | {best_i} | {figures[(row, 'main', best_i)][0] / u[0]:.2f} | {best_t} | "
+              f"{figures[(row, 'main', best_t)][1] / u[1]:.2f} | {raw} |")
 
 repeats = [k for k in figures if k[1] == "repeat"]
 if repeats:

@@ -41,11 +41,9 @@ if [[ -n "${BENCH_DEFLATE_ROWS:-}" ]]; then IFS=';' read -r -a ROWS <<<"$BENCH_D
 WEBSOCKETS_VERSION=17.4
 TUNABLES="glibc.cpu.x86_rep_movsb_threshold=0xffffffffffffffff:glibc.cpu.x86_rep_stosb_threshold=0xffffffffffffffff"
 export CARGO_TARGET_DIR="$PWD/benches/target"
-
-fail() {
-    echo "bench-deflate: FAILED: $*" >&2
-    exit 1
-}
+BENCH_NAME=bench-deflate
+# shellcheck source=scripts/bench-lib.sh
+source scripts/bench-lib.sh
 
 # Python websockets in the venv the interop tests use (tests/interop.rs), made if missing.
 VENV="${UNIWS_CACHE:-$HOME/.cache/uniws}/py-interop"
@@ -72,39 +70,16 @@ if [[ -n "$(git status --porcelain --untracked-files=no -- src Cargo.toml 2>/dev
     library+=" with uncommitted changes"
 fi
 
-work="$(mktemp -d)"
 BIN="$work/bin"
 mkdir "$BIN"
 cp "$CARGO_TARGET_DIR/release/load" "$CARGO_TARGET_DIR/release/echo_uniws" "$CARGO_TARGET_DIR/release/echo_yawc" \
     "$CARGO_TARGET_DIR/release/echo_yawc_pool" "$BIN/"
 cp benches/echo_websockets.py "$BIN/"
 
-# Every process started, by PID: the wrapper (timeout) of each server and the server itself.
-declare -A WRAPPERS=() PIDS=() PORTS=()
-stop() {
-    local name="$1"
-    if [[ -n "${PIDS[$name]:-}" ]]; then kill -TERM "${PIDS[$name]}" 2>/dev/null || true; fi
-    if [[ -n "${WRAPPERS[$name]:-}" ]]; then
-        for _ in $(seq 600); do
-            kill -0 "${WRAPPERS[$name]}" 2>/dev/null || break
-            sleep 0.05
-        done
-        kill -TERM "${WRAPPERS[$name]}" 2>/dev/null || true
-        wait "${WRAPPERS[$name]}" 2>/dev/null || true
-    fi
-    unset "WRAPPERS[$name]" "PIDS[$name]" "PORTS[$name]"
-}
-cleanup() {
-    for name in "${!WRAPPERS[@]}"; do stop "$name"; done
-    rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
 # start KEY NAME [cachegrind OUT] [heap FILE]: a fresh echo server NAME on a free port,
 # pinned to SERVER_CORE, recorded under KEY.
 start() {
-    local key="$1" name="$2" out="$work/$1.$RANDOM" wrap=() envs=() cmd=() port pid
+    local key="$1" name="$2" out="$work/$1.$RANDOM" wrap=() envs=() cmd=()
     shift 2
     while (($#)); do
         case "$1" in
@@ -120,28 +95,13 @@ start() {
         uniws_level1) cmd=("$BIN/echo_uniws") envs+=("BENCH_DEFLATE_LEVEL=1") ;;
         *) cmd=("$BIN/echo_$name") ;;
     esac
-    timeout 900 taskset -c "$SERVER_CORE" env "${envs[@]}" "${wrap[@]}" "${cmd[@]}" >"$out.stdout" 2>"$out.stderr" &
-    WRAPPERS[$key]=$!
-    for _ in $(seq 1200); do
-        read -r _ port _ pid < <(grep -m1 '^listening' "$out.stdout" 2>/dev/null || true) || true
-        if [[ -n "${pid:-}" ]]; then
-            PIDS[$key]=$pid PORTS[$key]=$port
-            return
-        fi
-        kill -0 "${WRAPPERS[$key]}" 2>/dev/null || break
-        sleep 0.05
-    done
-    fail "echo server $name did not start: $(cat "$out.stdout" "$out.stderr" 2>/dev/null | tail -5)"
+    launch "$key" "$out" timeout 900 taskset -c "$SERVER_CORE" env "${envs[@]}" "${wrap[@]}" "${cmd[@]}"
 }
 
 load() {
     local key="$1"
     shift
     timeout 300 taskset -c "$LOAD_CORE" "$BIN/load" --port "${PORTS[$key]}" --server-pid "${PIDS[$key]}" --deflate "$@"
-}
-
-human() {
-    if (($1 >= 1024 && $1 % 1024 == 0)); then echo "$(($1 / 1024)) KiB"; else echo "$1 B"; fi
 }
 
 results="$work/results.tsv"
@@ -167,7 +127,6 @@ done
 matrix_secs=$SECONDS
 
 # Instructions per message: a fresh server under cachegrind per run, N and N/10 messages.
-fds() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
 if [[ "$COUNT" == 1 ]]; then
     for row in "${ROWS[@]}"; do
         read -r connections size n <<<"$row"
@@ -178,14 +137,11 @@ if [[ "$COUNT" == 1 ]]; then
             for m in $((n / 10)) "$n"; do
                 out="$work/cg.$name.$size.$m"
                 start cg "$name" cachegrind "$out"
-                base="$(fds "${PIDS[cg]}")"
+                base="$(fds cg)"
                 line="$(load cg --connections "$connections" --size "$size" --messages "$m")" ||
                     fail "counted load against $name ($label, $m)"
                 echo "    $name $m: ${line#RESULT count }" >&2
-                for _ in $(seq 1200); do
-                    (($(fds "${PIDS[cg]}") <= base)) && break
-                    sleep 0.05
-                done
+                drain cg "$base"
                 stop cg
                 [[ -s "$out" ]] || fail "cachegrind wrote nothing for $name"
                 files+=("$out")

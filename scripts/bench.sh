@@ -2,7 +2,8 @@
 # The performance matrix (benches/README.md): builds the benches workspace in release, then,
 # with every server pinned to one core and the load generator to another (taskset), runs
 # each row of the matrix against the echo servers of uniws, tokio-tungstenite, fastwebsockets,
-# tokio-websockets and a raw TCP echo, BENCH_ROUNDS (3) rounds interleaved across servers,
+# tokio-websockets, sockudo-ws, yawc and a raw TCP echo, BENCH_ROUNDS (3) rounds interleaved
+# across servers,
 # and prints one table of medians (msgs/s, MiB/s, server CPU µs per message) with uniws's
 # ratio to each peer and to raw TCP. Then the memory figures (heap and RSS per idle
 # connection with BENCH_IDLE (10,000) connections; peak RSS while echoing 10×1 MiB) and the
@@ -23,17 +24,15 @@ MICRO="${BENCH_MICRO:-1}"
 COUNT="${BENCH_COUNT:-1}"
 SERVER_CORE="${BENCH_SERVER_CORE:-0}"
 LOAD_CORE="${BENCH_LOAD_CORE:-1}"
-SERVERS=(uniws tungstenite fastwebsockets tokio_websockets raw)
+SERVERS=(uniws tungstenite fastwebsockets tokio_websockets sockudo yawc raw)
 # connections, payload bytes, frame bytes (0: one frame per message)
 ROWS=("1 20 0" "100 20 0" "10 1024 0" "100 16384 0" "10 1048576 0" "1 16777216 1048576")
 
 export CARGO_TARGET_DIR="$PWD/benches/target"
 BIN="$CARGO_TARGET_DIR/release"
-
-fail() {
-    echo "bench: FAILED: $*" >&2
-    exit 1
-}
+BENCH_NAME=bench
+# shellcheck source=scripts/bench-lib.sh
+source scripts/bench-lib.sh
 
 echo "bench: building (release)" >&2
 timeout 1200 cargo build --release --manifest-path benches/Cargo.toml --bins >&2 || fail "build"
@@ -42,36 +41,12 @@ if [[ "$MICRO" == 1 ]]; then
         fail "build of the micro-benchmarks"
 fi
 
-work="$(mktemp -d)"
-declare -A PIDS=()
-stop() {
-    local name="$1" pid="${PIDS[$1]:-}"
-    if [[ -n "$pid" ]]; then
-        kill "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-        unset "PIDS[$name]"
-    fi
-}
-cleanup() {
-    for name in "${!PIDS[@]}"; do stop "$name"; done
-    rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
 # start NAME [ENV=VALUE...]: an echo server on a free port of 127.0.0.1, pinned to SERVER_CORE.
-declare -A PORTS=()
+STARTS=0
 start() {
     local name="$1"
     shift
-    env "$@" taskset -c "$SERVER_CORE" "$BIN/echo_$name" >"$work/$name.out" 2>&1 &
-    PIDS[$name]=$!
-    for _ in $(seq 100); do
-        PORTS[$name]="$(awk '/^listening/ {print $2}' "$work/$name.out")"
-        [[ -n "${PORTS[$name]}" ]] && return
-        sleep 0.05
-    done
-    fail "echo_$name did not start: $(cat "$work/$name.out")"
+    launch "$name" "$work/$name.$((STARTS += 1))" env "$@" taskset -c "$SERVER_CORE" "$BIN/echo_$name"
 }
 
 # load NAME ARGS...: one run of the load generator against server NAME, pinned to LOAD_CORE.
@@ -82,13 +57,6 @@ load() {
     [[ "$name" == raw ]] && raw=(--raw)
     timeout 120 taskset -c "$LOAD_CORE" "$BIN/load" --port "${PORTS[$name]}" --server-pid "${PIDS[$name]}" \
         "${raw[@]}" "$@" || fail "load against $name ($*)"
-}
-
-# human BYTES: 20 B, 1 KiB, 16 MiB.
-human() {
-    if (($1 >= 1048576 && $1 % 1048576 == 0)); then echo "$(($1 / 1048576)) MiB"
-    elif (($1 >= 1024 && $1 % 1024 == 0)); then echo "$(($1 / 1024)) KiB"
-    else echo "$1 B"; fi
 }
 
 SECONDS=0
@@ -138,8 +106,8 @@ for line in open(results):
     if row not in order:
         order.append(row)
     runs.setdefault((row, server), []).append(values)
-servers = ["uniws", "tungstenite", "fastwebsockets", "tokio_websockets", "raw"]
-peers = servers[1:4]
+servers = ["uniws", "tungstenite", "fastwebsockets", "tokio_websockets", "sockudo", "yawc", "raw"]
+peers = servers[1:-1]
 med = lambda row, server, key: statistics.median(float(v[key]) for v in runs[(row, server)])
 print(f"Medians of {rounds} rounds ({warmup} s warm-up, {window} s window each). ratio msgs/s = uniws ÷ "
       "this (>1: uniws faster); ratio CPU/msg = this ÷ uniws (>1: uniws cheaper).\n")
@@ -153,14 +121,17 @@ for row in order:
         cratio = "" if s == "uniws" else f"{us / uus:.2f}"
         print(f"| {row} | {s} | {m:,.0f} | {med(row, s, 'mib_per_s'):,.1f} | {us:.2f} | "
               f"{med(row, s, 'server_cpu_pct'):.0f} | {med(row, s, 'client_cpu_pct'):.0f} | {ratio} | {cratio} |")
-print("\nTargets per row (best peer = the fastest, resp. cheapest, of tungstenite, fastwebsockets, tokio-websockets):\n")
-print("| row | uniws msgs/s ÷ best peer (target ≥ 1) | best peer CPU/msg ÷ uniws (target ≥ 1.10) | uniws ÷ raw msgs/s |")
-print("|---|---:|---:|---:|")
+print("\nTargets per row (best peer = the fastest, resp. cheapest, of tungstenite, fastwebsockets, tokio-websockets, "
+      "sockudo-ws, yawc):\n")
+print("| row | fastest peer | uniws msgs/s ÷ fastest peer (target ≥ 1) | cheapest peer | cheapest peer CPU/msg ÷ uniws "
+      "(target ≥ 1.10) | uniws ÷ raw msgs/s |")
+print("|---|---|---:|---|---:|---:|")
 for row in order:
-    best_rate = max(med(row, p, "msgs_per_s") for p in peers)
-    best_cpu = min(med(row, p, "server_us_per_msg") for p in peers)
+    fastest = max(peers, key=lambda p: med(row, p, "msgs_per_s"))
+    cheapest = min(peers, key=lambda p: med(row, p, "server_us_per_msg"))
     u_rate, u_cpu = med(row, "uniws", "msgs_per_s"), med(row, "uniws", "server_us_per_msg")
-    print(f"| {row} | {u_rate / best_rate:.2f} | {best_cpu / u_cpu:.2f} | {u_rate / med(row, 'raw', 'msgs_per_s'):.2f} |")
+    print(f"| {row} | {fastest} | {u_rate / med(row, fastest, 'msgs_per_s'):.2f} | {cheapest} | "
+          f"{med(row, cheapest, 'server_us_per_msg') / u_cpu:.2f} | {u_rate / med(row, 'raw', 'msgs_per_s'):.2f} |")
 row_1m = next((r for r in order if r == "10×1 MiB"), None)
 try:
     mem = dict(line.rstrip("\n").split("\t") for line in open(memory))

@@ -15,6 +15,14 @@ pub const FRAME_SIZE: usize = 1 << 20;
 /// The largest message the servers accept: the 16 MiB fragmented row fits.
 pub const MAX_MESSAGE: usize = 32 << 20;
 
+/// The pieces a message of `len` bytes goes back in when an echo server splits it itself
+/// (libraries without a frame size setting, or whose setting costs every message): the byte
+/// ranges of `FRAME_SIZE`, each with whether it is the last.
+pub fn frame_pieces(len: usize) -> impl Iterator<Item = (std::ops::Range<usize>, bool)> {
+    let last = len.div_ceil(FRAME_SIZE).max(1) - 1;
+    (0..=last).map(move |i| (i * FRAME_SIZE..((i + 1) * FRAME_SIZE).min(len), i == last))
+}
+
 /// uniws's echo: whole messages through `recv_all`, back through `send_all`, until the close.
 pub async fn echo_uniws(mut ws: uniws::WebSocket) {
     while let Ok(message) = ws.recv_all(MAX_MESSAGE).await {

@@ -7,7 +7,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::protocol::frame::Frame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
-use uniws_benches::{CountingAlloc, FRAME_SIZE, MAX_MESSAGE, serve};
+use uniws_benches::{CountingAlloc, FRAME_SIZE, MAX_MESSAGE, frame_pieces, serve};
 
 #[global_allocator]
 static ALLOC: CountingAlloc = CountingAlloc;
@@ -20,12 +20,12 @@ fn main() {
         while let Some(Ok(message)) = ws.next().await {
             let sent = match message {
                 Message::Binary(data) if data.len() > FRAME_SIZE => {
-                    let last = data.len().div_ceil(FRAME_SIZE) - 1;
                     let mut result = Ok(());
-                    for i in 0..=last {
-                        let piece = data.slice(i * FRAME_SIZE..((i + 1) * FRAME_SIZE).min(data.len()));
-                        let opcode = OpCode::Data(if i == 0 { Data::Binary } else { Data::Continue });
-                        result = ws.feed(Message::Frame(Frame::message(piece, opcode, i == last))).await;
+                    for (range, last) in frame_pieces(data.len()) {
+                        let opcode =
+                            OpCode::Data(if range.start == 0 { Data::Binary } else { Data::Continue });
+                        result =
+                            ws.feed(Message::Frame(Frame::message(data.slice(range), opcode, last))).await;
                         if result.is_err() {
                             break;
                         }

@@ -1,0 +1,82 @@
+# Sourced by bench.sh, bench-count.sh, bench-cores.sh and bench-deflate.sh: their messages, a
+# work directory, and the bookkeeping of the echo servers they start, so that every process
+# is known by its PID and stopped, also on an error or Ctrl-C. The sourcing script sets
+# BENCH_NAME (the prefix of its messages) first.
+
+fail() {
+    echo "$BENCH_NAME: FAILED: $*" >&2
+    exit 1
+}
+
+# human BYTES: 20 B, 1 KiB, 16 MiB.
+human() {
+    if (($1 >= 1048576 && $1 % 1048576 == 0)); then echo "$(($1 / 1048576)) MiB"
+    elif (($1 >= 1024 && $1 % 1024 == 0)); then echo "$(($1 / 1024)) KiB"
+    else echo "$1 B"; fi
+}
+
+work="$(mktemp -d)"
+
+# The servers started, by KEY: WRAPPERS the process started (the server itself, or the
+# `timeout`, valgrind or perf it runs under), PIDS the server's own PID and PORTS its port,
+# both from the `listening PORT pid PID` line every echo server prints.
+declare -A WRAPPERS=() PIDS=() PORTS=()
+
+# launch KEY OUT COMMAND...: starts COMMAND in the background (stdout in OUT.stdout, stderr
+# in OUT.stderr) and waits, 60 s at most, for the server's `listening` line. OUT must be new
+# for every start: the redirection is opened in the background, so a reused file could
+# still show the previous server's line.
+launch() {
+    local key="$1" out="$2" port pid
+    shift 2
+    "$@" >"$out.stdout" 2>"$out.stderr" &
+    WRAPPERS[$key]=$!
+    for _ in $(seq 1200); do
+        # `listening PORT pid PID`, and more words after it from some servers.
+        read -r _ port _ pid _ < <(grep -m1 '^listening' "$out.stdout" 2>/dev/null || true) || true
+        if [[ -n "${pid:-}" ]]; then
+            PIDS[$key]=$pid PORTS[$key]=$port
+            return
+        fi
+        kill -0 "${WRAPPERS[$key]}" 2>/dev/null || break
+        sleep 0.05
+    done
+    fail "$key did not start: $(cat "$out.stdout" "$out.stderr" "$out.log" 2>/dev/null | tail -5)"
+}
+
+# stop KEY: SIGTERM to the server (cachegrind and perf then write their figures and exit),
+# then, if what was started has not ended within 30 s, SIGTERM to that too.
+stop() {
+    local key="$1"
+    if [[ -n "${PIDS[$key]:-}" ]]; then kill -TERM "${PIDS[$key]}" 2>/dev/null || true; fi
+    if [[ -n "${WRAPPERS[$key]:-}" ]]; then
+        for _ in $(seq 600); do
+            kill -0 "${WRAPPERS[$key]}" 2>/dev/null || break
+            sleep 0.05
+        done
+        kill -TERM "${WRAPPERS[$key]}" 2>/dev/null || true
+        wait "${WRAPPERS[$key]}" 2>/dev/null || true
+    fi
+    unset "WRAPPERS[$key]" "PIDS[$key]" "PORTS[$key]"
+}
+
+# fds KEY: how many files server KEY has open.
+fds() { find "/proc/${PIDS[$1]}/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
+
+# drain KEY BASE: waits (60 s at most) until server KEY has closed the connections of the load
+# run that has just ended (BASE: its open files before that run), so that a count taken when
+# it is stopped covers their tear-down whole.
+drain() {
+    for _ in $(seq 1200); do
+        (($(fds "$1") <= $2)) && return
+        sleep 0.05
+    done
+    echo "$BENCH_NAME: warning: echo server ${PIDS[$1]} still holds $(($(fds "$1") - $2)) connections" >&2
+}
+
+cleanup() {
+    for key in "${!WRAPPERS[@]}"; do stop "$key"; done
+    rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
