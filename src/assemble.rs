@@ -73,7 +73,13 @@ pub(crate) async fn send_all<T: FrameSink>(io: &mut T, message: Message) -> Resu
     if message.message_type().is_control() || message.len() <= max {
         return io.send_frame(message).await;
     }
-    for fragment in Fragments::new(message, max) {
+    // On the heap: the future of every `send_all` (held by every connection that sends)
+    // stays the size of one frame's send.
+    Box::pin(send_fragments(io, Fragments::new(message, max))).await
+}
+
+async fn send_fragments<T: FrameSink>(io: &mut T, fragments: Fragments) -> Result<()> {
+    for fragment in fragments {
         io.send_frame(fragment).await?;
     }
     Ok(())

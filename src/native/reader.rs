@@ -38,6 +38,17 @@ thread_local! {
 /// a big frame and sends it slowly holds memory in proportion to what it actually sent.
 const MAX_RESERVE: usize = 1 << 20;
 
+/// What the reader uses of the connection's shared state.
+#[derive(Clone, Copy)]
+pub(crate) struct Link<'a> {
+    /// Where pongs and the answer to the peer's close go.
+    pub(crate) outbox: &'a Outbox,
+    /// Pings are answered here.
+    pub(crate) auto_pong: bool,
+    /// Set on every read that brought bytes, for the heartbeat to see the peer is alive.
+    pub(crate) heard: &'a AtomicBool,
+}
+
 /// What [`Reader::poll_step`] came to.
 pub(crate) enum Step {
     /// A frame, or the error that ended reading.
@@ -65,17 +76,10 @@ pub(crate) struct Reader {
     failing: Option<Error>,
     /// Nothing more will be read: the close handshake ended or the connection failed.
     done: bool,
-    /// Set on every read that brought bytes, for the heartbeat to see the peer is alive.
-    heard: std::sync::Arc<AtomicBool>,
 }
 
 impl Reader {
-    pub(crate) fn new(
-        io: TransportReader,
-        buf: BytesMut,
-        decoder: Decoder,
-        heard: std::sync::Arc<AtomicBool>,
-    ) -> Self {
+    pub(crate) fn new(io: TransportReader, buf: BytesMut, decoder: Decoder) -> Self {
         Self {
             io,
             buf,
@@ -86,7 +90,6 @@ impl Reader {
             close_answer: None,
             failing: None,
             done: false,
-            heard,
         }
     }
 
@@ -114,10 +117,10 @@ impl Reader {
         &mut self,
         budget: usize,
         whole: bool,
-        outbox: &Outbox,
-        auto_pong: bool,
+        link: Link<'_>,
         fail_limit: Duration,
     ) -> Result<Message> {
+        let outbox = link.outbox;
         loop {
             if let Some(error) = &self.failing {
                 outbox.fail(error, fail_limit).await;
@@ -140,9 +143,8 @@ impl Reader {
             if self.done {
                 return Err(Error::Closed);
             }
-            let mut step = std::pin::pin!(std::future::poll_fn(|cx| {
-                self.poll_step(cx, budget, whole, outbox, auto_pong, false)
-            }));
+            let mut step =
+                std::pin::pin!(std::future::poll_fn(|cx| { self.poll_step(cx, budget, whole, link, false) }));
             let step = if outbox.has_backlog() {
                 tokio::select! {
                     biased;
@@ -172,10 +174,10 @@ impl Reader {
         cx: &mut Context<'_>,
         budget: usize,
         whole: bool,
-        outbox: &Outbox,
-        auto_pong: bool,
+        link: Link<'_>,
         check_backlog: bool,
     ) -> Poll<Step> {
+        let Link { outbox, auto_pong, heard } = link;
         loop {
             if self.done || self.ready.is_some() || self.failing.is_some() || self.close_answer.is_some() {
                 return Poll::Ready(Step::General);
@@ -205,7 +207,7 @@ impl Reader {
                         Ok(read) => read,
                         Err(e) => return Poll::Ready(Step::Frame(Err(e.into()))),
                     };
-                    self.heard.store(true, Ordering::Relaxed);
+                    heard.store(true, Ordering::Relaxed);
                     if read == 0 {
                         self.done = true;
                         return Poll::Ready(Step::Frame(Err(std::io::Error::new(

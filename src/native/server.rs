@@ -204,7 +204,9 @@ impl ServerOptions {
         check: impl FnOnce(&Request<'_>) -> std::result::Result<S, Refusal>,
     ) -> Result<(WebSocket, S)> {
         let work = self.upgrade(Box::new(stream), check);
-        tokio::time::timeout(self.handshake_timeout, work).await.unwrap_or(Err(Error::Timeout))
+        // On the heap: the handshake's state is large and short-lived, and a task's size is
+        // that of its largest state, kept for the connection's whole life.
+        Box::pin(tokio::time::timeout(self.handshake_timeout, work)).await.unwrap_or(Err(Error::Timeout))
     }
 
     async fn upgrade<S>(

@@ -14,7 +14,7 @@ use bytes::BytesMut;
 use futures_util::task::AtomicWaker;
 use tokio::time::{Instant, Sleep};
 
-use super::reader::{Reader, Step};
+use super::reader::{Link, Reader, Step};
 use super::transport::{BoxedTransport, Transport};
 use super::writer::{Outbox, Writer};
 use crate::assemble::{self, Assembly, FrameSink, FrameSource};
@@ -42,7 +42,13 @@ struct Shared {
     /// The receiving half waiting in `recv`, woken when `close_deadline` is set.
     recv_waker: AtomicWaker,
     /// Bytes arrived since the heartbeat last looked.
-    heard: Arc<AtomicBool>,
+    heard: AtomicBool,
+}
+
+impl Shared {
+    fn link(&self) -> Link<'_> {
+        Link { outbox: &self.outbox, auto_pong: self.auto_pong, heard: &self.heard }
+    }
 }
 
 /// How a connection is set up once its handshake is done.
@@ -73,9 +79,16 @@ pub struct SendHalf {
 /// The receiving half of a split [`WebSocket`]; it answers pings and the peer's close itself.
 pub struct RecvHalf {
     shared: Arc<Shared>,
+    /// Boxed: callers take sockets by value into async functions, whose futures keep room for
+    /// the argument twice (rustc moves it into a local), so the socket stays small.
+    state: Box<RecvState>,
+    input_timeout: Option<Duration>,
+}
+
+/// What the receiving half keeps between calls.
+struct RecvState {
     reader: Reader,
     assembly: Assembly,
-    input_timeout: Option<Duration>,
     watch: Watch,
 }
 
@@ -140,7 +153,6 @@ impl WebSocket {
             let (reset, bits) = params.receiving(config.role);
             decoder = decoder.with_inflater(Inflater::new(bits, reset));
         }
-        let heard = Arc::new(AtomicBool::new(false));
         let shared = Arc::new(Shared {
             outbox: Outbox::new(Writer::new(write, encoder)),
             protocol: config.protocol,
@@ -154,22 +166,24 @@ impl WebSocket {
             close_timeout: config.close_timeout,
             close_deadline: OnceLock::new(),
             recv_waker: AtomicWaker::new(),
-            heard: heard.clone(),
+            heard: AtomicBool::new(false),
         });
         Self {
             send: SendHalf { shared: shared.clone(), output_timeout: None },
             recv: RecvHalf {
                 shared,
-                reader: Reader::new(read, buffered, decoder, heard),
-                assembly: Assembly::default(),
+                state: Box::new(RecvState {
+                    reader: Reader::new(read, buffered, decoder),
+                    assembly: Assembly::default(),
+                    watch: Watch {
+                        heartbeat: config.heartbeat,
+                        beat: None,
+                        pinged: false,
+                        close: None,
+                        split: false,
+                    },
+                }),
                 input_timeout: None,
-                watch: Watch {
-                    heartbeat: config.heartbeat,
-                    beat: None,
-                    pinged: false,
-                    close: None,
-                    split: false,
-                },
             },
         }
     }
@@ -272,7 +286,7 @@ impl RecvHalf {
 
     /// See [`WebSocket::max_frame_size`].
     pub fn max_frame_size(&self) -> usize {
-        self.reader.max_frame_size()
+        self.state.reader.max_frame_size()
     }
 
     /// See [`WebSocket::set_input_timeout`].
@@ -282,7 +296,7 @@ impl RecvHalf {
 
     /// This half once split off: its sending half may now start the close while it waits.
     pub(crate) fn split_off(mut self) -> Self {
-        self.watch.split = true;
+        self.state.watch.split = true;
         self
     }
 }
@@ -299,7 +313,7 @@ impl FrameSink for SendHalf {
 
 impl FrameSource for RecvHalf {
     async fn fail(&mut self, error: &Error) {
-        self.reader.stop();
+        self.state.reader.stop();
         self.shared.outbox.fail(error, self.shared.close_timeout).await;
     }
 
@@ -308,7 +322,7 @@ impl FrameSource for RecvHalf {
     }
 
     fn assembly(&mut self) -> &mut Assembly {
-        &mut self.assembly
+        &mut self.state.assembly
     }
 }
 
@@ -317,7 +331,7 @@ impl RecvHalf {
     /// case) comes straight from [`fast_frame`](Self::fast_frame); anything else goes through
     /// the assembly written once for both backends.
     pub async fn recv_all(&mut self, max_message_size: usize) -> Result<Message> {
-        if !self.assembly.is_empty() {
+        if !self.state.assembly.is_empty() {
             return Box::pin(assemble::recv_all(self, max_message_size, None)).await;
         }
         let frame = match self.fast_frame(max_message_size, true).await {
@@ -348,10 +362,11 @@ impl RecvHalf {
         whole: bool,
     ) -> impl Future<Output = (Step, Option<Pin<Box<Sleep>>>)> {
         let shared = &*self.shared;
-        let (reader, watch, limit) = (&mut self.reader, &mut self.watch, self.input_timeout);
+        let state = &mut *self.state;
+        let (reader, watch, limit) = (&mut state.reader, &mut state.watch, self.input_timeout);
         let mut timer = None;
         std::future::poll_fn(move |cx| {
-            let step = match reader.poll_step(cx, budget, whole, &shared.outbox, shared.auto_pong, true) {
+            let step = match reader.poll_step(cx, budget, whole, shared.link(), true) {
                 Poll::Pending => {
                     if let Some(limit) = limit {
                         let timer = timer.get_or_insert_with(|| Box::pin(tokio::time::sleep(limit)));
@@ -394,13 +409,14 @@ impl RecvHalf {
     /// The reader's general path, with the timers looked at while it waits.
     async fn watched_frame(&mut self, budget: usize, whole: bool) -> Result<Message> {
         let shared = &*self.shared;
-        let (reader, watch) = (&mut self.reader, &mut self.watch);
-        let frame = reader.recv(budget, whole, &shared.outbox, shared.auto_pong, shared.close_timeout);
+        let state = &mut *self.state;
+        let (reader, watch) = (&mut state.reader, &mut state.watch);
+        let frame = reader.recv(budget, whole, shared.link(), shared.close_timeout);
         match watch.watch(shared, frame).await {
             Ok(result) => result,
             Err(alarm) => {
                 reader.abort(alarm);
-                reader.recv(budget, whole, &shared.outbox, shared.auto_pong, shared.close_timeout).await
+                reader.recv(budget, whole, shared.link(), shared.close_timeout).await
             }
         }
     }

@@ -11,7 +11,7 @@ use std::task::{Context, Poll, Waker, ready};
 use std::time::Duration;
 
 use bytes::{Buf, Bytes, BytesMut};
-use futures_util::lock::Mutex;
+use futures_util::lock::{Mutex, MutexGuard, MutexLockFuture};
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tokio::time::Sleep;
 
@@ -50,37 +50,19 @@ impl Outbox {
     }
 
     /// Sends one frame, then whatever the receiving side left waiting; fails with `Timeout`
-    /// after `limit`. One poll function takes the writer, writes and watches the time, so a
-    /// send is one small future.
-    pub(crate) async fn send(&self, message: Message, limit: Option<Duration>) -> Result<()> {
-        // The writer is free unless the receiving half is writing a pong or a close.
-        let mut writer = self.writer.try_lock();
-        let mut locking = None;
-        let mut unsent = Some(&message);
-        let mut timer: Option<Pin<Box<Sleep>>> = None;
-        std::future::poll_fn(|cx| {
-            let sent = match &mut writer {
-                Some(writer) => writer.poll_send(cx, &mut unsent),
-                None => match Pin::new(locking.get_or_insert_with(|| self.writer.lock())).poll(cx) {
-                    Poll::Ready(locked) => writer.insert(locked).poll_send(cx, &mut unsent),
-                    Poll::Pending => Poll::Pending,
-                },
-            };
-            match limit {
-                Some(limit) if sent.is_pending() => {
-                    let timer = timer.get_or_insert_with(|| Box::pin(tokio::time::sleep(limit)));
-                    timer.as_mut().poll(cx).map(|()| Err(Error::Timeout))
-                }
-                _ => sent,
-            }
-        })
-        .await?;
-        if self.has_backlog() {
-            let mut writer = writer.expect("taken to send");
-            // Rare, so on the heap: every send's future stays small (futures are moved whole).
-            Box::pin(self.write_backlog(&mut writer)).await?;
+    /// after `limit`.
+    pub(crate) fn send(&self, message: Message, limit: Option<Duration>) -> Sending<'_> {
+        Sending {
+            outbox: self,
+            message,
+            limit,
+            // The writer is free unless the receiving half is writing a pong or a close.
+            writer: self.writer.try_lock(),
+            locking: None,
+            encoded: false,
+            timer: None,
+            backlog: None,
         }
-        Ok(())
     }
 
     /// Answers a ping without ever waiting: the pong goes out now if the writer is free and
@@ -157,6 +139,64 @@ impl Outbox {
     }
 }
 
+/// The future of [`Outbox::send`], written out: one poll function takes the writer, writes
+/// and watches the time. As an `async fn` its locals, the poll function's captures and the
+/// backlog's future would each have room of their own, and a connection's task keeps the
+/// largest of its futures for its whole life.
+pub(crate) struct Sending<'a> {
+    outbox: &'a Outbox,
+    message: Message,
+    limit: Option<Duration>,
+    writer: Option<MutexGuard<'a, Writer>>,
+    locking: Option<MutexLockFuture<'a, Writer>>,
+    /// The frame is in the writer's buffer (it goes out first on the next operation if this
+    /// future is dropped).
+    encoded: bool,
+    timer: Option<Pin<Box<Sleep>>>,
+    /// What the receiving side left waiting, written after the frame. Rare, so on the heap.
+    backlog: Option<Pin<Box<dyn Future<Output = Result<()>> + Send + 'a>>>,
+}
+
+impl Sending<'_> {
+    fn poll_frame(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        if self.writer.is_none() {
+            let locking = self.locking.get_or_insert_with(|| self.outbox.writer.lock());
+            self.writer = Some(ready!(Pin::new(locking).poll(cx)));
+            self.locking = None;
+        }
+        let writer = self.writer.as_mut().expect("taken above");
+        writer.poll_send(cx, &self.message, &mut self.encoded)
+    }
+}
+
+impl Future for Sending<'_> {
+    type Output = Result<()>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        let this = self.get_mut();
+        if let Some(backlog) = &mut this.backlog {
+            return backlog.as_mut().poll(cx);
+        }
+        match (this.poll_frame(cx), this.limit) {
+            (Poll::Ready(sent), _) => sent?,
+            (Poll::Pending, None) => return Poll::Pending,
+            (Poll::Pending, Some(limit)) => {
+                let timer = this.timer.get_or_insert_with(|| Box::pin(tokio::time::sleep(limit)));
+                ready!(timer.as_mut().poll(cx));
+                return Poll::Ready(Err(Error::Timeout));
+            }
+        }
+        if !this.outbox.has_backlog() {
+            return Poll::Ready(Ok(()));
+        }
+        let (outbox, mut writer) = (this.outbox, this.writer.take().expect("taken to send"));
+        this.backlog
+            .insert(Box::pin(async move { outbox.write_backlog(&mut writer).await }))
+            .as_mut()
+            .poll(cx)
+    }
+}
+
 /// Polls `future` once: its output if it is ready at once, `None` (and the future dropped)
 /// if it would wait. Only for cancel-safe futures.
 fn poll_once<F: Future>(future: F) -> Option<F::Output> {
@@ -184,15 +224,15 @@ impl Writer {
         Self { io, encoder, out: BytesMut::new(), out_written: 0, payload: None, shut_down: false }
     }
 
-    /// Sends one frame (`unsent`, taken once it is encoded: what an earlier cancelled write
-    /// left goes out first) and is ready when the transport has taken all of it.
-    fn poll_send(&mut self, cx: &mut Context<'_>, unsent: &mut Option<&Message>) -> Poll<Result<()>> {
-        if let Some(message) = *unsent {
+    /// Sends one frame (what an earlier cancelled write left goes out first; `encoded` says
+    /// the frame is in the buffer) and is ready when the transport has taken all of it.
+    fn poll_send(&mut self, cx: &mut Context<'_>, message: &Message, encoded: &mut bool) -> Poll<Result<()>> {
+        if !*encoded {
             if !self.out.is_empty() || self.payload.is_some() {
                 ready!(self.poll_flush(cx))?;
             }
             self.enqueue(message)?;
-            *unsent = None;
+            *encoded = true;
         }
         self.poll_flush(cx)
     }

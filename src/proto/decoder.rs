@@ -53,8 +53,9 @@ pub struct Decoder {
     assembled: usize,
     /// The data frames of that message so far (0: none is being put together).
     fragments: usize,
-    /// With permessage-deflate negotiated, the peer's compressed messages are inflated here.
-    inflater: Option<Inflater>,
+    /// With permessage-deflate negotiated, the peer's compressed messages are inflated here
+    /// (boxed: a connection without it stays small).
+    inflater: Option<Box<Inflater>>,
     /// The message in progress is compressed.
     compressed: bool,
 }
@@ -78,7 +79,7 @@ impl Decoder {
 
     /// Accepts compressed messages (RSV1 on their first frame), inflated by `inflater`.
     pub fn with_inflater(mut self, inflater: Inflater) -> Self {
-        self.inflater = Some(inflater);
+        self.inflater = Some(Box::new(inflater));
         self
     }
 

@@ -37,8 +37,9 @@ pub struct Encoder {
     role: Role,
     max_frame_size: usize,
     state: WriteState,
-    /// With permessage-deflate negotiated, data messages are compressed by it.
-    deflater: Option<Deflater>,
+    /// With permessage-deflate negotiated, data messages are compressed by it (boxed: a
+    /// connection without it stays small).
+    deflater: Option<Box<Deflater>>,
     /// The message in progress is compressed.
     compressing: bool,
 }
@@ -51,7 +52,7 @@ impl Encoder {
 
     /// Compresses data messages with `deflater` (those that allow it and are worth it).
     pub fn with_deflater(mut self, deflater: Deflater) -> Self {
-        self.deflater = Some(deflater);
+        self.deflater = Some(Box::new(deflater));
         self
     }
 
@@ -84,7 +85,7 @@ impl Encoder {
             encode_close_payload(message, &mut payload)?;
             let header = FrameHeader { fin, rsv1: false, opcode, mask, payload_len: payload.len() as u64 };
             put_frame(header, &payload, out);
-        } else if compresses(self.compressing, opcode, message, self.deflater.as_ref()) {
+        } else if compresses(self.compressing, opcode, message, self.deflater.as_deref()) {
             let deflater = self.deflater.as_mut().expect("compressing needs a deflater");
             let mut compressed = Vec::new();
             deflater.compress(message.data(), fin, &mut compressed);
