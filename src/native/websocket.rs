@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock, Weak};
-use std::task::{Context, Poll, ready};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::BytesMut;
@@ -90,6 +90,8 @@ struct RecvState {
     reader: Reader,
     assembly: Assembly,
     watch: Watch,
+    /// The input timeout of the `recv` waiting, once it has waited.
+    input_timer: Option<Pin<Box<Sleep>>>,
 }
 
 /// The timers of a waiting `recv`, kept across calls.
@@ -182,6 +184,7 @@ impl WebSocket {
                         close: None,
                         split: false,
                     },
+                    input_timer: None,
                 }),
                 input_timeout: None,
             },
@@ -335,11 +338,11 @@ impl RecvHalf {
             return Box::pin(assemble::recv_all(self, max_message_size, None)).await;
         }
         let frame = match self.fast_frame(max_message_size, true).await {
-            (Step::Frame(Ok(message)), _) if message.message_type().is_control() || !message.is_partial() => {
+            Step::Frame(Ok(message)) if message.message_type().is_control() || !message.is_partial() => {
                 return Ok(message);
             }
-            (Step::Frame(frame), _) => frame,
-            (Step::General, timer) => Box::pin(self.general_frame(max_message_size, true, timer)).await,
+            Step::Frame(frame) => frame,
+            Step::General => Box::pin(self.general_frame(max_message_size, true)).await,
         };
         Box::pin(assemble::recv_all(self, max_message_size, Some(frame))).await
     }
@@ -347,54 +350,46 @@ impl RecvHalf {
     /// The next frame, failing with `Timeout` after the input timeout.
     async fn next_frame(&mut self, budget: usize, whole: bool) -> Result<Message> {
         match self.fast_frame(budget, whole).await {
-            (Step::Frame(frame), _) => frame,
+            Step::Frame(frame) => frame,
             // Rare, so on the heap: every `recv` future stays small.
-            (Step::General, timer) => Box::pin(self.general_frame(budget, whole, timer)).await,
+            Step::General => Box::pin(self.general_frame(budget, whole)).await,
         }
     }
 
     /// The common case as one poll function: a frame straight from [`Reader::poll_step`],
-    /// the timers looked at while it waits; or `Step::General`, with the input timer if it
-    /// started, for [`general_frame`](Self::general_frame).
-    fn fast_frame(
-        &mut self,
-        budget: usize,
-        whole: bool,
-    ) -> impl Future<Output = (Step, Option<Pin<Box<Sleep>>>)> {
+    /// the timers looked at while it waits; or `Step::General` for
+    /// [`general_frame`](Self::general_frame).
+    fn fast_frame(&mut self, budget: usize, whole: bool) -> impl Future<Output = Step> {
         let shared = &*self.shared;
         let state = &mut *self.state;
-        let (reader, watch, limit) = (&mut state.reader, &mut state.watch, self.input_timeout);
-        let mut timer = None;
-        std::future::poll_fn(move |cx| {
-            let step = match reader.poll_step(cx, budget, whole, shared.link(), true) {
-                Poll::Pending => {
-                    if let Some(limit) = limit {
-                        let timer = timer.get_or_insert_with(|| Box::pin(tokio::time::sleep(limit)));
-                        if timer.as_mut().poll(cx).is_ready() {
-                            return Poll::Ready((Step::Frame(Err(Error::Timeout)), None));
-                        }
+        if state.input_timer.is_some() {
+            // Left by a call that was cancelled: this one has its own time.
+            state.input_timer = None;
+        }
+        let (reader, watch, timer, limit) =
+            (&mut state.reader, &mut state.watch, &mut state.input_timer, self.input_timeout);
+        std::future::poll_fn(move |cx| match reader.poll_step(cx, budget, whole, shared.link(), true) {
+            Poll::Pending => {
+                if let Some(limit) = limit {
+                    let timer = timer.get_or_insert_with(|| Box::pin(tokio::time::sleep(limit)));
+                    if timer.as_mut().poll(cx).is_ready() {
+                        return Poll::Ready(Step::Frame(Err(Error::Timeout)));
                     }
-                    ready!(watch.poll_alarm(cx, shared).map(|alarm| {
-                        // The reader fails the connection and returns the alarm (cancel-safe).
-                        reader.abort(alarm);
-                        Step::General
-                    }))
                 }
-                Poll::Ready(step) => step,
-            };
-            Poll::Ready((step, timer.take()))
+                watch.poll_alarm(cx, shared).map(|alarm| {
+                    // The reader fails the connection and returns the alarm (cancel-safe).
+                    reader.abort(alarm);
+                    Step::General
+                })
+            }
+            step => step,
         })
     }
 
     /// The reader's general path, the timers looked at while it waits, within what is left of
-    /// the input timeout (`timer`, if the fast path started it).
-    async fn general_frame(
-        &mut self,
-        budget: usize,
-        whole: bool,
-        timer: Option<Pin<Box<Sleep>>>,
-    ) -> Result<Message> {
-        let deadline = match (timer, self.input_timeout) {
+    /// the input timeout (from the fast path's timer, if it started one).
+    async fn general_frame(&mut self, budget: usize, whole: bool) -> Result<Message> {
+        let deadline = match (self.state.input_timer.take(), self.input_timeout) {
             (Some(timer), _) => Some(timer.deadline()),
             (None, limit) => limit.map(|limit| Instant::now() + limit),
         };

@@ -14,8 +14,9 @@ use super::mask::apply_mask;
 use crate::{Error, Message, MessageType};
 
 /// Payloads up to this size are copied next to their header so a frame goes out in one
-/// write; larger ones are handed back to be written from the caller's buffer.
-const COPY_THRESHOLD: usize = 4096;
+/// plain write; larger ones are handed back to go out from the caller's buffer in the same
+/// (vectored) write. Counted with valgrind, copying 1 KiB costs more than the vectored write.
+const COPY_THRESHOLD: usize = 512;
 
 /// Compressed payloads, already in a buffer of their own, are copied only up to this size.
 const OWNED_COPY_THRESHOLD: usize = 256;
@@ -70,8 +71,8 @@ impl Encoder {
     /// copied: it is returned, to be written right after `out`. On error nothing is written
     /// and the state is unchanged.
     pub fn encode(&mut self, message: &Message, out: &mut BytesMut) -> Result<Option<Bytes>, Error> {
-        if self.encode_single(message, out) {
-            return Ok(None);
+        if let Some(large_payload) = self.encode_single(message, out) {
+            return Ok(large_payload);
         }
         let (opcode, next_state) = self.plan(message)?;
         let mask = match self.role {
@@ -119,33 +120,38 @@ impl Encoder {
     }
 
     /// The common case on a server, before the general path: between messages, a whole
-    /// uncompressed text or binary message small enough to be copied behind its header.
-    /// Whether it was (`false`: nothing written).
+    /// uncompressed text or binary message with a 7- or 16-bit length, its header written
+    /// and its payload copied behind it or handed back as `encode` does. `None` (nothing
+    /// written) for anything else.
     #[inline]
-    fn encode_single(&mut self, message: &Message, out: &mut BytesMut) -> bool {
+    fn encode_single(&mut self, message: &Message, out: &mut BytesMut) -> Option<Option<Bytes>> {
         let first = match message.message_type() {
             MessageType::Text => 0x81,
             MessageType::Binary => 0x82,
-            _ => return false,
+            _ => return None,
         };
         let len = message.len();
         if self.role != Role::Server
             || self.state != WriteState::Open
             || message.is_partial()
-            || len > COPY_THRESHOLD.min(self.max_frame_size)
+            || len > self.max_frame_size.min(u16::MAX as usize)
             || self.deflater.as_ref().is_some_and(|d| d.worth_compressing(len) && message.is_compressible())
         {
-            return false;
+            return None;
         }
-        out.reserve(4 + len);
+        let copied = len <= COPY_THRESHOLD;
+        out.reserve(4 + if copied { len } else { 0 });
         if len < 126 {
             out.extend_from_slice(&[first, len as u8]);
         } else {
             let [high, low] = (len as u16).to_be_bytes();
             out.extend_from_slice(&[first, 126, high, low]);
         }
-        out.extend_from_slice(message.data());
-        true
+        if copied {
+            out.extend_from_slice(message.data());
+            return Some(None);
+        }
+        Some(Some(message.bytes().clone()))
     }
 
     /// Validates `message` against the rules and the state: its opcode and the state after it.
