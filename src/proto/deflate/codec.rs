@@ -27,7 +27,7 @@ const MEM_LEVEL: u8 = 8;
 /// The memory level of a compressor for a message of `len` bytes sent in one part and
 /// compressed from an empty context. zlib-rs zeroes its whole symbol buffer (3 bytes per
 /// symbol) each time it starts a block, at a reset and after every flush: 48 KiB twice per
-/// message at the default level, about 5,000 instructions, a twentieth of compressing a
+/// message at the default level, about 5,000 instructions, 4 % of a server's echo of a
 /// 200-byte message. A message has at most as many symbols as bytes, so one with fewer than
 /// a smaller buffer holds is still one block, the same bytes out.
 fn mem_level_for(len: usize) -> u8 {
