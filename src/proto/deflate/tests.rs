@@ -162,6 +162,32 @@ fn context_takeover_shrinks_repeated_messages() {
 }
 
 #[test]
+fn a_small_message_compresses_to_the_same_bytes_with_a_smaller_compressor() {
+    // The first message of a context kept uses the default memory level; one message of
+    // each alone under 2 KiB a smaller one. Both compress from an empty context.
+    let text = b"{\"type\":\"message\",\"user\":{\"name\":\"ada\"},\"text\":\"hello there\"}".repeat(40);
+    let mut state = 1u32;
+    let noise: Vec<u8> = (0..4096)
+        .map(|_| {
+            state = state.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            (state >> 16) as u8
+        })
+        .collect();
+    for data in [&text[..], &noise[..]] {
+        for (level, len) in
+            [0, 1, 6, 9].into_iter().flat_map(|l| [1, 200, 1024, 2046, 2047, 2048, 2049].map(|n| (l, n)))
+        {
+            let compress = |reset| {
+                let mut out = Vec::new();
+                Deflater::new(level, 15, reset, 0).compress(&data[..len], true, &mut out);
+                out
+            };
+            assert_eq!(compress(true), compress(false), "level {level}, {len} bytes");
+        }
+    }
+}
+
+#[test]
 fn the_rfc_examples_inflate() {
     // RFC 7692 §7.2.3.1 ("Hello" in one frame), §7.2.3.2 (after it, with context takeover),
     // §7.2.3.3 (no compression block), §7.2.3.4 (a final block).
