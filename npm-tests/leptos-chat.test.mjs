@@ -29,7 +29,7 @@ after(async () => {
   await demo?.stop();
 });
 
-/** Types `text` into a page's composer and sends it; `who` sees it from `name`. */
+/** Types `text` into the composer of page `from` and sends it; page `to` shows it from `name`. */
 async function chat(from, to, name, text) {
   await from.fill("#text", text);
   await from.press("#text", "Enter");

@@ -24,6 +24,7 @@ echo "== cargo build --profile wasm-release for wasm32 ($EXAMPLE)"
 cargo +"$UNIWS_WASM_TOOLCHAIN" build --locked --lib --target wasm32-unknown-unknown --profile wasm-release \
     --manifest-path "$EXAMPLE/Cargo.toml" --target-dir target/leptos-chat
 
+# index.html is copied last: a run cut short leaves none, and the next one starts over.
 if [ "$OUT/${NAME}_bg.wasm" -nt "$WASM" ] && [ "$OUT/index.html" -nt "$EXAMPLE/index.html" ]; then
     echo "== $OUT/ is up to date"
 else
