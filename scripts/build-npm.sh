@@ -13,16 +13,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-export UNIWS_CACHE="${UNIWS_CACHE:-$HOME/.cache/uniws}"
-./scripts/setup-wasm.sh >/dev/null
-# shellcheck source=/dev/null
-source "$UNIWS_CACHE/wasm-env.sh"
-
-# The npm tools (binaryen among them), installed again only when the lock file changed.
-if [ ! -x node_modules/.bin/wasm-opt ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-    echo "== npm ci (binaryen's wasm-opt, the test tools)"
-    npm ci --no-audit --no-fund
-fi
+# shellcheck source=scripts/wasm-opt.sh
+source scripts/wasm-opt.sh
+prepare_wasm_build
 
 WASM=target/wasm32-unknown-unknown/wasm-release/uniws.wasm
 echo "== cargo build --profile wasm-release for wasm32"
@@ -47,8 +40,6 @@ awk '
 ' pkg/uniws.d.ts >pkg/uniws.d.ts.new
 mv pkg/uniws.d.ts.new pkg/uniws.d.ts
 echo "== wasm-opt -Oz"
-# shellcheck source=scripts/wasm-opt.sh
-source scripts/wasm-opt.sh
 optimise_wasm pkg/uniws_bg.wasm
 cp js/node.js js/deno.js pkg/
 

@@ -6,12 +6,22 @@
 # npm-tests/runtimes/package-lock.json); then runs npm-tests/ with Node 22's test runner:
 # the packed tarball in an empty folder under Node, Deno, Bun, Chromium and Firefox (page
 # and Worker), the page tests in Chromium, tsc on a TypeScript user, the demo in two tabs,
-# and examples/axum_server from Chromium pages of allowed and refused origins.
+# the Rust chat page (examples/leptos-chat, built by scripts/build-leptos.sh) with the
+# JavaScript one across a server restart, and examples/axum_server from Chromium pages of
+# allowed and refused origins.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 export UNIWS_CACHE="${UNIWS_CACHE:-$HOME/.cache/uniws}"
 ./scripts/build-npm.sh
+./scripts/build-leptos.sh
+# The Rust page's crate is a workspace of its own, out of the top-level checks' reach: its
+# formatting and its clippy for wasm32 here, beside its build.
+# shellcheck source=/dev/null
+source "$UNIWS_CACHE/wasm-env.sh"
+cargo fmt --manifest-path examples/leptos-chat/Cargo.toml -- --check
+cargo +"$UNIWS_WASM_TOOLCHAIN" clippy --locked --target wasm32-unknown-unknown \
+    --manifest-path examples/leptos-chat/Cargo.toml --target-dir target/leptos-chat -- -D warnings
 ./scripts/setup-firefox.sh
 # shellcheck source=/dev/null
 source "$UNIWS_CACHE/firefox-env.sh"

@@ -26,7 +26,7 @@ cargo test --locked --features cli,axum -- --test-threads=2
 step "browser backend: wasm32 build, clippy, wasm-bindgen-test in headless Chromium and Firefox"
 ./scripts/test-browser.sh
 
-step "npm package in Node 22, Deno, Bun, Chromium and Firefox, TypeScript declarations, the demo"
+step "npm package in Node 22, Deno, Bun, Chromium and Firefox, TypeScript declarations, the demo, the Rust page"
 ./scripts/test-npm.sh
 
 step "load: 10,000 concurrent connections (scripts/load.sh)"

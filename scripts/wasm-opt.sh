@@ -1,5 +1,20 @@
-# Sourced by scripts/build-npm.sh and scripts/wasm-floor.sh, so that the package's wasm and
-# the gloo-net floor it is compared with are optimised and measured the same way.
+# Sourced by scripts/build-npm.sh, scripts/build-leptos.sh and scripts/wasm-floor.sh, so that
+# the package's wasm, the Rust chat page's and the gloo-net floor they are compared with are
+# optimised and measured the same way.
+
+# What a wasm build needs, from the repository's root: the wasm32 toolchain and wasm-bindgen
+# (scripts/setup-wasm.sh, its environment sourced) and the npm tools (binaryen's wasm-opt
+# among them), installed again only when the lock file changed.
+prepare_wasm_build() {
+    export UNIWS_CACHE="${UNIWS_CACHE:-$HOME/.cache/uniws}"
+    ./scripts/setup-wasm.sh >/dev/null
+    # shellcheck source=/dev/null
+    source "$UNIWS_CACHE/wasm-env.sh"
+    if [ ! -x node_modules/.bin/wasm-opt ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+        echo "== npm ci (binaryen's wasm-opt, the test tools)"
+        npm ci --no-audit --no-fund
+    fi
+}
 
 # wasm-opt -Oz in place, with the `binaryen` npm package of package-lock.json. The features
 # enabled are those of rustc's wasm32 target, which the module uses; the producers and
