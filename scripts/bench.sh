@@ -24,7 +24,10 @@ MICRO="${BENCH_MICRO:-1}"
 COUNT="${BENCH_COUNT:-1}"
 SERVER_CORE="${BENCH_SERVER_CORE:-0}"
 LOAD_CORE="${BENCH_LOAD_CORE:-1}"
-SERVERS=(uniws tungstenite fastwebsockets tokio_websockets sockudo yawc raw)
+# BENCH_SERVERS="uniws uniws_before fastwebsockets ..." measures those only: every name is a
+# binary echo_NAME in the release directory (a copy of an earlier build of echo_uniws, say;
+# names other than the peers and raw are shown beside uniws, not counted as peers).
+read -r -a SERVERS <<<"${BENCH_SERVERS:-uniws tungstenite fastwebsockets tokio_websockets sockudo yawc raw}"
 # connections, payload bytes, frame bytes (0: one frame per message)
 ROWS=("1 20 0" "100 20 0" "10 1024 0" "100 16384 0" "10 1048576 0" "1 16777216 1048576")
 
@@ -95,9 +98,10 @@ if ((IDLE > 0)); then
     done
 fi
 
-python3 - "$results" "$memory" "$ROUNDS" "$WARMUP" "$WINDOW" <<'EOF'
+python3 - "$results" "$memory" "$ROUNDS" "$WARMUP" "$WINDOW" "${SERVERS[@]}" <<'EOF'
 import statistics, sys
-results, memory, rounds, warmup, window = sys.argv[1:]
+results, memory, rounds, warmup, window = sys.argv[1:6]
+servers = sys.argv[6:]
 runs = {}
 order = []
 for line in open(results):
@@ -106,8 +110,7 @@ for line in open(results):
     if row not in order:
         order.append(row)
     runs.setdefault((row, server), []).append(values)
-servers = ["uniws", "tungstenite", "fastwebsockets", "tokio_websockets", "sockudo", "yawc", "raw"]
-peers = servers[1:-1]
+peers = [s for s in ["tungstenite", "fastwebsockets", "tokio_websockets", "sockudo", "yawc"] if s in servers]
 med = lambda row, server, key: statistics.median(float(v[key]) for v in runs[(row, server)])
 print(f"Medians of {rounds} rounds ({warmup} s warm-up, {window} s window each). ratio msgs/s = uniws ÷ "
       "this (>1: uniws faster); ratio CPU/msg = this ÷ uniws (>1: uniws cheaper).\n")
@@ -130,8 +133,9 @@ for row in order:
     fastest = max(peers, key=lambda p: med(row, p, "msgs_per_s"))
     cheapest = min(peers, key=lambda p: med(row, p, "server_us_per_msg"))
     u_rate, u_cpu = med(row, "uniws", "msgs_per_s"), med(row, "uniws", "server_us_per_msg")
+    raw = f"{u_rate / med(row, 'raw', 'msgs_per_s'):.2f}" if "raw" in servers else "-"
     print(f"| {row} | {fastest} | {u_rate / med(row, fastest, 'msgs_per_s'):.2f} | {cheapest} | "
-          f"{med(row, cheapest, 'server_us_per_msg') / u_cpu:.2f} | {u_rate / med(row, 'raw', 'msgs_per_s'):.2f} |")
+          f"{med(row, cheapest, 'server_us_per_msg') / u_cpu:.2f} | {raw} |")
 row_1m = next((r for r in order if r == "10×1 MiB"), None)
 try:
     mem = dict(line.rstrip("\n").split("\t") for line in open(memory))

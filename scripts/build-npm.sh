@@ -18,8 +18,8 @@ source scripts/wasm-opt.sh
 prepare_wasm_build
 
 WASM=target/wasm32-unknown-unknown/wasm-release/uniws.wasm
-echo "== cargo build --profile wasm-release for wasm32"
-cargo +"$UNIWS_WASM_TOOLCHAIN" build --locked --lib --target wasm32-unknown-unknown --profile wasm-release
+echo "== cargo build --profile wasm-release --features js for wasm32"
+cargo +"$UNIWS_WASM_TOOLCHAIN" build --locked --lib --features js --target wasm32-unknown-unknown --profile wasm-release
 echo "== wasm-bindgen --target web into pkg/"
 rm -rf pkg
 wasm-bindgen --target web --out-dir pkg --out-name uniws "$WASM"

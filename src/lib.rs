@@ -33,7 +33,7 @@ mod websocket;
 
 #[cfg(target_arch = "wasm32")]
 mod browser;
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "js"))]
 pub mod js;
 #[cfg(not(target_arch = "wasm32"))]
 mod native;

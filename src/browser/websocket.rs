@@ -108,6 +108,7 @@ impl WebSocket {
 
     /// Calls `callback` with the browser's `CloseEvent` once the connection is closed (at
     /// once if it already is): the JavaScript bindings' `closed` promise.
+    #[cfg(feature = "js")]
     pub(crate) fn on_close(&self, callback: js_sys::Function) {
         self.send.socket.events.borrow_mut().on_close(callback);
     }
