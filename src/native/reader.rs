@@ -179,7 +179,9 @@ impl Reader {
     ) -> Poll<Step> {
         let Link { outbox, auto_pong, heard } = link;
         loop {
-            if self.done || self.ready.is_some() || self.failing.is_some() || self.close_answer.is_some() {
+            // Failing the connection, a close to answer and a close to return all come with
+            // `done`: the general path sees to them.
+            if self.done {
                 return Poll::Ready(Step::General);
             }
             let decoded = if whole {

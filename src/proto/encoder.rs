@@ -120,38 +120,26 @@ impl Encoder {
     }
 
     /// The common case on a server, before the general path: between messages, a whole
-    /// uncompressed text or binary message with a 7- or 16-bit length, its header written
-    /// and its payload copied behind it or handed back as `encode` does. `None` (nothing
-    /// written) for anything else.
+    /// uncompressed text or binary message, written as `encode` does (`None`: nothing
+    /// written, the general path decides).
     #[inline]
     fn encode_single(&mut self, message: &Message, out: &mut BytesMut) -> Option<Option<Bytes>> {
-        let first = match message.message_type() {
-            MessageType::Text => 0x81,
-            MessageType::Binary => 0x82,
+        let opcode = match message.message_type() {
+            MessageType::Text => OpCode::Text,
+            MessageType::Binary => OpCode::Binary,
             _ => return None,
         };
         let len = message.len();
         if self.role != Role::Server
             || self.state != WriteState::Open
             || message.is_partial()
-            || len > self.max_frame_size.min(u16::MAX as usize)
+            || len > self.max_frame_size
             || self.deflater.as_ref().is_some_and(|d| d.worth_compressing(len) && message.is_compressible())
         {
             return None;
         }
-        let copied = len <= COPY_THRESHOLD;
-        out.reserve(4 + if copied { len } else { 0 });
-        if len < 126 {
-            out.extend_from_slice(&[first, len as u8]);
-        } else {
-            let [high, low] = (len as u16).to_be_bytes();
-            out.extend_from_slice(&[first, 126, high, low]);
-        }
-        if copied {
-            out.extend_from_slice(message.data());
-            return Some(None);
-        }
-        Some(Some(message.bytes().clone()))
+        let header = FrameHeader { fin: true, rsv1: false, opcode, mask: None, payload_len: len as u64 };
+        Some(put_payload(header, message.bytes(), out))
     }
 
     /// Validates `message` against the rules and the state: its opcode and the state after it.
