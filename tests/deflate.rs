@@ -74,6 +74,8 @@ fn deflate(message: &[u8]) -> Vec<u8> {
 /// A raw TCP peer speaking WebSocket by hand.
 struct Raw {
     tcp: TcpStream,
+    /// The uniws end is a client: its frames are masked.
+    from_client: bool,
     /// The HTTP head it received (the 101 on a client, the request on a server).
     head: String,
 }
@@ -83,7 +85,7 @@ impl Raw {
     async fn client(addr: SocketAddr, extensions: Option<&str>) -> Self {
         let tcp = within(TcpStream::connect(addr)).await.unwrap();
         let offer = extensions.map(|e| format!("Sec-WebSocket-Extensions: {e}\r\n")).unwrap_or_default();
-        let mut raw = Self { tcp, head: String::new() };
+        let mut raw = Self { tcp, from_client: false, head: String::new() };
         let request = format!(
             "GET / HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
              Sec-WebSocket-Key: {KEY}\r\nSec-WebSocket-Version: 13\r\n{offer}\r\n"
@@ -97,7 +99,7 @@ impl Raw {
     /// Accepts a uniws client's connection, answering `extensions` if given.
     async fn server(listener: &TcpListener, extensions: Option<&str>) -> Self {
         let (tcp, _) = within(listener.accept()).await.unwrap();
-        let mut raw = Self { tcp, head: String::new() };
+        let mut raw = Self { tcp, from_client: true, head: String::new() };
         raw.head = raw.read_head().await;
         let key = header_value(&raw.head, "sec-websocket-key").unwrap().to_owned();
         let answer = extensions.map(|e| format!("Sec-WebSocket-Extensions: {e}\r\n")).unwrap_or_default();
@@ -124,25 +126,8 @@ impl Raw {
 
     /// The next frame: its first byte and its payload, unmasked.
     async fn read_frame(&mut self) -> (u8, Vec<u8>) {
-        within(async {
-            let b0 = self.tcp.read_u8().await?;
-            let b1 = self.tcp.read_u8().await?;
-            let len = match b1 & 0x7f {
-                126 => u64::from(self.tcp.read_u16().await?),
-                127 => self.tcp.read_u64().await?,
-                n => u64::from(n),
-            };
-            let mut key = [0; 4];
-            if b1 & 0x80 != 0 {
-                self.tcp.read_exact(&mut key).await?;
-            }
-            let mut payload = vec![0; len as usize];
-            self.tcp.read_exact(&mut payload).await?;
-            payload.iter_mut().enumerate().for_each(|(i, b)| *b ^= key[i % 4]);
-            std::io::Result::Ok((b0, payload))
-        })
-        .await
-        .expect("a frame")
+        let masked = self.from_client;
+        within(wire::read_frame(&mut self.tcp, masked, 1 << 20)).await.expect("a frame")
     }
 
     /// Reads up to the close frame and returns its code.

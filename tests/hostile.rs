@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpSocket;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::sync::mpsc;
@@ -23,6 +23,8 @@ use tokio::time::timeout;
 use uniws::{
     ConnectOptions, Error, MAX_FRAGMENTS, Message, MessageType, WebSocket, connect, request_handler,
 };
+
+mod wire;
 
 /// The bound on every wait: only a hang reaches it, however loaded the machine. A violation
 /// decidable from what was already sent is shown to be answered at once by the peer never
@@ -271,20 +273,7 @@ impl Raw {
 
     /// The next frame, or `None` at the end of the stream (a reset counts as one).
     async fn next_frame(&mut self, limit: Duration) -> Option<Frame> {
-        let read = async {
-            let b0 = self.read.read_u8().await?;
-            let b1 = self.read.read_u8().await?;
-            assert_eq!(b1 & 0x80, 0, "a masked frame from the server");
-            let len = match b1 & 0x7f {
-                126 => u64::from(self.read.read_u16().await?),
-                127 => self.read.read_u64().await?,
-                n => u64::from(n),
-            };
-            assert!(len <= MAX_FRAME as u64, "implausible frame length {len}");
-            let mut payload = vec![0; len as usize];
-            self.read.read_exact(&mut payload).await?;
-            std::io::Result::Ok((b0, payload))
-        };
+        let read = wire::read_frame(&mut self.read, false, MAX_FRAME as u64);
         match deadline(limit, "a frame or the end of the stream", read).await {
             Ok(frame) => Some(frame),
             Err(e)

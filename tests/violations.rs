@@ -117,25 +117,7 @@ impl Peer {
     /// The next frame from the uniws end, unmasked: its first byte and payload. Checks the
     /// mask bit against the uniws end's role.
     async fn read_frame(&mut self, limit: Duration) -> (u8, Vec<u8>) {
-        let read = async {
-            let b0 = self.tcp.read_u8().await?;
-            let b1 = self.tcp.read_u8().await?;
-            let len = match b1 & 0x7f {
-                126 => u64::from(self.tcp.read_u16().await?),
-                127 => self.tcp.read_u64().await?,
-                n => u64::from(n),
-            };
-            assert_eq!(b1 & 0x80 != 0, self.incoming_masked, "mask bit of a frame from uniws");
-            assert!(len < 1 << 20, "implausible frame length {len}");
-            let mut key = [0; 4];
-            if self.incoming_masked {
-                self.tcp.read_exact(&mut key).await?;
-            }
-            let mut payload = vec![0; len as usize];
-            self.tcp.read_exact(&mut payload).await?;
-            payload.iter_mut().enumerate().for_each(|(i, b)| *b ^= key[i % 4]);
-            std::io::Result::Ok((b0, payload))
-        };
+        let read = wire::read_frame(&mut self.tcp, self.incoming_masked, 1 << 20);
         within(limit, "a frame from uniws", read)
             .await
             .expect("a frame from uniws, not the end of the stream")

@@ -1,7 +1,9 @@
 //! Frames built by hand for the tests that play a hostile or raw peer: the first byte's bits,
-//! a sample key and mask, frames right or deliberately wrong, and a header's value in an HTTP
-//! head. Each test uses part of it.
+//! a sample key and mask, frames right or deliberately wrong, a frame read off the wire, and a
+//! header's value in an HTTP head. Each test uses part of it.
 #![allow(dead_code, reason = "each test crate uses part of it")]
+
+use tokio::io::{AsyncRead, AsyncReadExt};
 
 /// RFC 6455 §1.3's sample key.
 pub const KEY: &str = "dGhlIHNhbXBsZSBub25jZQ==";
@@ -75,4 +77,31 @@ pub fn header_value<'a>(head: &'a str, name: &str) -> Option<&'a str> {
         .filter_map(|line| line.split_once(':'))
         .find(|(n, _)| n.trim().eq_ignore_ascii_case(name))
         .map(|(_, v)| v.trim())
+}
+
+/// Reads the next frame a uniws end sent: its first byte and its payload, unmasked. Its mask
+/// bit must be `masked` (a client masks, a server does not), its length at most `max_len`
+/// (checked before the payload is read).
+pub async fn read_frame(
+    io: &mut (impl AsyncRead + Unpin),
+    masked: bool,
+    max_len: u64,
+) -> std::io::Result<(u8, Vec<u8>)> {
+    let b0 = io.read_u8().await?;
+    let b1 = io.read_u8().await?;
+    assert_eq!(b1 & 0x80 != 0, masked, "the mask bit of a frame from uniws");
+    let len = match b1 & 0x7f {
+        126 => u64::from(io.read_u16().await?),
+        127 => io.read_u64().await?,
+        n => u64::from(n),
+    };
+    assert!(len <= max_len, "implausible frame length {len}");
+    let mut key = [0; 4];
+    if masked {
+        io.read_exact(&mut key).await?;
+    }
+    let mut payload = vec![0; len as usize];
+    io.read_exact(&mut payload).await?;
+    payload.iter_mut().enumerate().for_each(|(i, b)| *b ^= key[i % 4]);
+    Ok((b0, payload))
 }
