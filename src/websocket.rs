@@ -5,7 +5,9 @@
 
 use std::time::Duration;
 
-use crate::assemble::{self, FrameSink, FrameSource};
+#[cfg(target_arch = "wasm32")]
+use crate::assemble::FrameSource;
+use crate::assemble::{self, FrameSink};
 use crate::{Message, RecvHalf, Result, SendHalf};
 
 /// A WebSocket connection: the reference's `WebSocket`, natively over any
@@ -48,8 +50,8 @@ impl WebSocket {
     /// loses, or the input timeout) loses nothing. Bytes read stay buffered, a decoded frame
     /// stays ready and a message half put together by `recv_all` is kept, so the next call
     /// takes up where the dropped one stopped.
-    pub async fn recv(&mut self) -> Result<Message> {
-        self.recv.recv().await
+    pub fn recv(&mut self) -> impl Future<Output = Result<Message>> {
+        self.recv.recv()
     }
 
     /// Receives a whole message, assembling its frames; fails with
@@ -114,6 +116,7 @@ impl SendHalf {
     }
 }
 
+#[cfg(target_arch = "wasm32")]
 impl RecvHalf {
     /// See [`WebSocket::recv`]. After a `recv_all` that stopped mid-message (it returned a
     /// control message, or timed out), what it put together comes first, as a partial

@@ -330,60 +330,59 @@ impl FrameSource for RecvHalf {
 }
 
 impl RecvHalf {
+    /// See [`WebSocket::recv`]. After a `recv_all` that stopped mid-message (it returned a
+    /// control message, or timed out), what it put together comes first, as a partial
+    /// message; the remaining frames follow one by one.
+    pub fn recv(&mut self) -> impl Future<Output = Result<Message>> {
+        Receiving::new(self, usize::MAX, false)
+    }
+
     /// See [`WebSocket::recv_all`]. A whole message the reader has in one go (the common
-    /// case) comes straight from [`fast_frame`](Self::fast_frame); anything else goes through
+    /// case) comes straight from [`poll_fast`](Self::poll_fast); anything else goes through
     /// the assembly written once for both backends.
-    pub async fn recv_all(&mut self, max_message_size: usize) -> Result<Message> {
-        if !self.state.assembly.is_empty() {
-            return Box::pin(assemble::recv_all(self, max_message_size, None)).await;
-        }
-        let frame = match self.fast_frame(max_message_size, true).await {
-            Step::Frame(Ok(message)) if message.message_type().is_control() || !message.is_partial() => {
-                return Ok(message);
-            }
-            Step::Frame(frame) => frame,
-            Step::General => Box::pin(self.general_frame(max_message_size, true)).await,
-        };
-        Box::pin(assemble::recv_all(self, max_message_size, Some(frame))).await
+    pub fn recv_all(&mut self, max_message_size: usize) -> impl Future<Output = Result<Message>> {
+        Receiving::new(self, max_message_size, true)
     }
 
     /// The next frame, failing with `Timeout` after the input timeout.
     async fn next_frame(&mut self, budget: usize, whole: bool) -> Result<Message> {
-        match self.fast_frame(budget, whole).await {
+        self.forget_input_timer();
+        match std::future::poll_fn(|cx| self.poll_fast(cx, budget, whole)).await {
             Step::Frame(frame) => frame,
             // Rare, so on the heap: every `recv` future stays small.
             Step::General => Box::pin(self.general_frame(budget, whole)).await,
         }
     }
 
-    /// The common case as one poll function: a frame straight from [`Reader::poll_step`],
-    /// the timers looked at while it waits; or `Step::General` for
-    /// [`general_frame`](Self::general_frame).
-    fn fast_frame(&mut self, budget: usize, whole: bool) -> impl Future<Output = Step> {
+    /// Drops the input timer a cancelled call left: a new call has its own time.
+    fn forget_input_timer(&mut self) {
+        if self.state.input_timer.is_some() {
+            self.state.input_timer = None;
+        }
+    }
+
+    /// The common case: a frame straight from [`Reader::poll_step`], the timers looked at
+    /// while it waits; or `Step::General` for [`general_frame`](Self::general_frame).
+    #[inline]
+    fn poll_fast(&mut self, cx: &mut Context<'_>, budget: usize, whole: bool) -> Poll<Step> {
         let shared = &*self.shared;
         let state = &mut *self.state;
-        if state.input_timer.is_some() {
-            // Left by a call that was cancelled: this one has its own time.
-            state.input_timer = None;
-        }
-        let (reader, watch, timer, limit) =
-            (&mut state.reader, &mut state.watch, &mut state.input_timer, self.input_timeout);
-        std::future::poll_fn(move |cx| match reader.poll_step(cx, budget, whole, shared.link(), true) {
+        match state.reader.poll_step(cx, budget, whole, shared.link(), true) {
             Poll::Pending => {
-                if let Some(limit) = limit {
-                    let timer = timer.get_or_insert_with(|| Box::pin(tokio::time::sleep(limit)));
+                if let Some(limit) = self.input_timeout {
+                    let timer = state.input_timer.get_or_insert_with(|| Box::pin(tokio::time::sleep(limit)));
                     if timer.as_mut().poll(cx).is_ready() {
                         return Poll::Ready(Step::Frame(Err(Error::Timeout)));
                     }
                 }
-                watch.poll_alarm(cx, shared).map(|alarm| {
+                state.watch.poll_alarm(cx, shared).map(|alarm| {
                     // The reader fails the connection and returns the alarm (cancel-safe).
-                    reader.abort(alarm);
+                    state.reader.abort(alarm);
                     Step::General
                 })
             }
             step => step,
-        })
+        }
     }
 
     /// The reader's general path, the timers looked at while it waits, within what is left of
@@ -414,6 +413,65 @@ impl RecvHalf {
                 reader.recv(budget, whole, shared.link(), shared.close_timeout).await
             }
         }
+    }
+}
+
+/// The future of [`RecvHalf::recv`] and [`RecvHalf::recv_all`], written out: the common
+/// case, a frame the reader decodes in one poll, goes through no other future; the rest
+/// (assembling fragments, a close to answer, failing the connection) through one on the heap.
+pub(crate) struct Receiving<'a> {
+    /// The half, until the general path takes it.
+    half: Option<&'a mut RecvHalf>,
+    /// The size limit: of the frame for `recv`, of the whole message for `recv_all`.
+    max: usize,
+    /// `recv_all`: fragments are put together.
+    whole: bool,
+    general: Option<Pin<Box<dyn Future<Output = Result<Message>> + Send + 'a>>>,
+}
+
+impl<'a> Receiving<'a> {
+    fn new(half: &'a mut RecvHalf, max: usize, whole: bool) -> Self {
+        half.forget_input_timer();
+        Self { half: Some(half), max, whole, general: None }
+    }
+}
+
+impl Future for Receiving<'_> {
+    type Output = Result<Message>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<Message>> {
+        let this = self.get_mut();
+        if let Some(general) = &mut this.general {
+            return general.as_mut().poll(cx);
+        }
+        let (max, whole) = (this.max, this.whole);
+        let half = this.half.as_deref_mut().expect("polled after completion");
+        if !half.state.assembly.is_empty() {
+            if !whole {
+                let partial = half.state.assembly.take_partial().expect("a message in progress");
+                return Poll::Ready(Ok(partial));
+            }
+            let half = this.half.take().expect("checked above");
+            return this.general.insert(Box::pin(assemble::recv_all(half, max, None))).as_mut().poll(cx);
+        }
+        let frame = match std::task::ready!(half.poll_fast(cx, max, whole)) {
+            Step::Frame(frame) if !whole => return Poll::Ready(frame),
+            Step::Frame(Ok(message)) if message.message_type().is_control() || !message.is_partial() => {
+                return Poll::Ready(Ok(message));
+            }
+            Step::Frame(frame) => Some(frame),
+            Step::General => None,
+        };
+        let half = this.half.take().expect("checked above");
+        let general: Pin<Box<dyn Future<Output = Result<Message>> + Send + '_>> = match (frame, whole) {
+            (Some(frame), _) => Box::pin(assemble::recv_all(half, max, Some(frame))),
+            (None, false) => Box::pin(half.general_frame(max, false)),
+            (None, true) => Box::pin(async move {
+                let frame = half.general_frame(max, true).await;
+                assemble::recv_all(half, max, Some(frame)).await
+            }),
+        };
+        this.general.insert(general).as_mut().poll(cx)
     }
 }
 

@@ -12,7 +12,7 @@ use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
-use uniws_benches::{CountingAlloc, FRAME_SIZE, MAX_MESSAGE, serve};
+use uniws_benches::{CountingAlloc, MAX_MESSAGE, frame_pieces, serve};
 
 #[global_allocator]
 static ALLOC: CountingAlloc = CountingAlloc;
@@ -29,12 +29,9 @@ async fn echo(upgraded: fastwebsockets::upgrade::UpgradeFut) {
             _ => continue,
         }
         let data = frame.payload;
-        let pieces: Vec<&[u8]> =
-            if data.is_empty() { vec![&[][..]] } else { data.chunks(FRAME_SIZE).collect() };
-        let last = pieces.len() - 1;
-        for (i, piece) in pieces.into_iter().enumerate() {
-            let opcode = if i == 0 { opcode } else { OpCode::Continuation };
-            if ws.write_frame(Frame::new(i == last, opcode, None, Payload::Borrowed(piece))).await.is_err() {
+        for (range, fin) in frame_pieces(data.len()) {
+            let opcode = if range.start == 0 { opcode } else { OpCode::Continuation };
+            if ws.write_frame(Frame::new(fin, opcode, None, Payload::Borrowed(&data[range]))).await.is_err() {
                 return;
             }
         }
