@@ -35,11 +35,13 @@ impl WebSocket {
     /// Safe to cancel (a `send` in a `tokio::select!` branch that loses, or past the output
     /// timeout): the connection never carries half a frame. The cancelled frame either was
     /// not taken, or was and goes out whole before anything sent next.
+    #[inline]
     pub fn send(&mut self, message: impl Into<Message>) -> impl Future<Output = Result<()>> {
         self.send.send(message)
     }
 
     /// Sends a whole message of any size, in frames of at most `max_frame_size`.
+    #[inline]
     pub fn send_all(&mut self, message: impl Into<Message>) -> impl Future<Output = Result<()>> {
         self.send.send_all(message)
     }
@@ -50,6 +52,7 @@ impl WebSocket {
     /// loses, or the input timeout) loses nothing. Bytes read stay buffered, a decoded frame
     /// stays ready and a message half put together by `recv_all` is kept, so the next call
     /// takes up where the dropped one stopped.
+    #[inline]
     pub fn recv(&mut self) -> impl Future<Output = Result<Message>> {
         self.recv.recv()
     }
@@ -57,6 +60,7 @@ impl WebSocket {
     /// Receives a whole message, assembling its frames; fails with
     /// [`Error::MessageTooLarge`](crate::Error::MessageTooLarge) (and closes with 1009) once
     /// it exceeds `max_message_size`.
+    #[inline]
     pub fn recv_all(&mut self, max_message_size: usize) -> impl Future<Output = Result<Message>> {
         self.recv.recv_all(max_message_size)
     }
@@ -106,11 +110,13 @@ impl WebSocket {
 
 impl SendHalf {
     /// See [`WebSocket::send`].
+    #[inline]
     pub fn send(&mut self, message: impl Into<Message>) -> impl Future<Output = Result<()>> {
         self.send_frame(message.into())
     }
 
     /// See [`WebSocket::send_all`].
+    #[inline]
     pub fn send_all(&mut self, message: impl Into<Message>) -> impl Future<Output = Result<()>> {
         assemble::send_all(self, message.into())
     }

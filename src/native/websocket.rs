@@ -333,6 +333,7 @@ impl RecvHalf {
     /// See [`WebSocket::recv`]. After a `recv_all` that stopped mid-message (it returned a
     /// control message, or timed out), what it put together comes first, as a partial
     /// message; the remaining frames follow one by one.
+    #[inline]
     pub fn recv(&mut self) -> impl Future<Output = Result<Message>> {
         Receiving::new(self, usize::MAX, false)
     }
@@ -340,6 +341,7 @@ impl RecvHalf {
     /// See [`WebSocket::recv_all`]. A whole message the reader has in one go (the common
     /// case) comes straight from [`poll_fast`](Self::poll_fast); anything else goes through
     /// the assembly written once for both backends.
+    #[inline]
     pub fn recv_all(&mut self, max_message_size: usize) -> impl Future<Output = Result<Message>> {
         Receiving::new(self, max_message_size, true)
     }
@@ -430,6 +432,7 @@ pub(crate) struct Receiving<'a> {
 }
 
 impl<'a> Receiving<'a> {
+    #[inline]
     fn new(half: &'a mut RecvHalf, max: usize, whole: bool) -> Self {
         half.forget_input_timer();
         Self { half: Some(half), max, whole, general: None }
@@ -489,14 +492,23 @@ impl Watch {
             if let Poll::Ready(result) = frame.as_mut().poll(cx) {
                 return Poll::Ready(Ok(result));
             }
-            self.poll_alarm(cx, shared).map(Err)
+            self.poll_timers(cx, shared).map(Err)
         })
         .await
     }
 
     /// While a read waits: `Ready` with the alarm once there is one, `Pending` otherwise (the
     /// task is woken when one may be due).
+    #[inline]
     fn poll_alarm(&mut self, cx: &mut Context<'_>, shared: &Shared) -> Poll<Error> {
+        // Every wait passes here: a socket with nothing to watch costs a few loads.
+        if !self.split && self.heartbeat.is_none() && shared.close_deadline.get().is_none() {
+            return Poll::Pending;
+        }
+        self.poll_timers(cx, shared)
+    }
+
+    fn poll_timers(&mut self, cx: &mut Context<'_>, shared: &Shared) -> Poll<Error> {
         if self.split {
             // Registered before looking at the deadline: a close sent in between wakes us.
             shared.recv_waker.register(cx.waker());

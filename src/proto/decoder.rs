@@ -173,15 +173,19 @@ impl Decoder {
         if buf.len() - header_len < len || len > self.max_frame_size || len > budget {
             return None;
         }
-        buf.advance(header_len);
-        let payload = &mut buf[..len];
+        let payload = &mut buf[header_len..header_len + len];
         if let Some(key) = key {
             apply_mask(payload, key, 0);
         }
         if kind == MessageType::Text && simdutf8::basic::from_utf8(payload).is_err() {
+            buf.advance(header_len + len);
             return Some(Err(Error::InvalidUtf8));
         }
-        Some(Ok(Message::data_frame(kind, take_front(buf, len), false)))
+        // The header goes with the frame and is skipped there: a `Bytes` moves its start
+        // with two additions, a `BytesMut` with a check of its representation.
+        let mut payload = take_front(buf, header_len + len);
+        payload.advance(header_len);
+        Some(Ok(Message::data_frame(kind, payload, false)))
     }
 
     /// Whether a call could do nothing but ask for more bytes: no input, nothing to hand out.
