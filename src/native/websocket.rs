@@ -357,6 +357,7 @@ impl RecvHalf {
     }
 
     /// Drops the input timer a cancelled call left: a new call has its own time.
+    #[inline]
     fn forget_input_timer(&mut self) {
         if self.state.input_timer.is_some() {
             self.state.input_timer = None;

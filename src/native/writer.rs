@@ -297,6 +297,14 @@ impl Writer {
     }
 
     fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        // The common case first: a frame copied behind its header, taken whole by one write.
+        if self.out_written == 0 && self.payload.is_none() && !self.out.is_empty() {
+            match ready!(Pin::new(&mut self.io).poll_write(cx, &self.out))? {
+                0 => return Poll::Ready(Err(write_zero())),
+                all if all == self.out.len() => self.out.clear(),
+                some => self.out_written = some,
+            }
+        }
         while !self.out.is_empty() || self.payload.is_some() {
             let mut io = Pin::new(&mut self.io);
             let out = &self.out[self.out_written..];
@@ -309,7 +317,7 @@ impl Writer {
                 ready!(io.as_mut().poll_write_vectored(cx, &[IoSlice::new(out), IoSlice::new(payload)]))?
             };
             if written == 0 {
-                return Poll::Ready(Err(std::io::Error::from(std::io::ErrorKind::WriteZero).into()));
+                return Poll::Ready(Err(write_zero()));
             }
             self.consume(written);
         }
@@ -332,6 +340,11 @@ impl Writer {
             }
         }
     }
+}
+
+/// A transport that takes no bytes of a write will take none later either.
+fn write_zero() -> Error {
+    std::io::Error::from(std::io::ErrorKind::WriteZero).into()
 }
 
 fn truncate(text: &str, max: usize) -> String {
