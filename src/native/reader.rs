@@ -250,7 +250,13 @@ impl Reader {
                 return Poll::Ready(Ok(self.buf.len()));
             }
         }
-        // Otherwise read straight into the buffer: all that is left of a large frame at once
+        self.poll_fill_own(cx)
+    }
+
+    /// Reads into the connection's own buffer: the rest of a frame that outgrew a read.
+    #[inline(never)]
+    fn poll_fill_own(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Result<usize>> {
+        // Read straight into the buffer: all that is left of a large frame at once
         // (up to a bound), and a little more, so that a read that finishes the frame comes up
         // short (the transport then knows the socket is drained, and a further read would only
         // find it empty), while the next frame's bytes that come with it stay few: a message

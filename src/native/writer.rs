@@ -11,9 +11,8 @@ use std::task::{Context, Poll, Waker, ready};
 use std::time::Duration;
 
 use bytes::{Buf, Bytes, BytesMut};
-use futures_util::lock::{Mutex, MutexGuard, MutexLockFuture};
+use futures_util::lock::{Mutex, MutexGuard};
 use tokio::io::{AsyncWrite, AsyncWriteExt};
-use tokio::time::Sleep;
 
 use super::transport::TransportWriter;
 use crate::proto::{Encoder, MAX_CLOSE_REASON, WriteState};
@@ -58,11 +57,34 @@ impl Outbox {
             limit,
             // The writer is free unless the receiving half is writing a pong or a close.
             writer: self.writer.try_lock(),
-            locking: None,
             encoded: false,
-            timer: None,
-            backlog: None,
+            waiting: None,
         }
+    }
+
+    /// The general case of [`send`](Self::send): waits for the writer if it is not already
+    /// held, writes the frame (`encoded`: it is in the buffer already) within `limit`, then
+    /// writes what the receiving side left waiting.
+    async fn send_waiting<'a>(
+        &'a self,
+        writer: Option<MutexGuard<'a, Writer>>,
+        message: Message,
+        mut encoded: bool,
+        limit: Option<Duration>,
+    ) -> Result<()> {
+        let frame = async {
+            let mut writer = match writer {
+                Some(writer) => writer,
+                None => self.writer.lock().await,
+            };
+            std::future::poll_fn(|cx| writer.poll_send(cx, &message, &mut encoded)).await?;
+            Ok(writer)
+        };
+        let mut writer = match limit {
+            Some(limit) => tokio::time::timeout(limit, frame).await.unwrap_or(Err(Error::Timeout))?,
+            None => frame.await?,
+        };
+        if self.has_backlog() { self.write_backlog(&mut writer).await } else { Ok(()) }
     }
 
     /// Answers a ping without ever waiting: the pong goes out now if the writer is free and
@@ -139,34 +161,21 @@ impl Outbox {
     }
 }
 
-/// The future of [`Outbox::send`], written out: one poll function takes the writer, writes
-/// and watches the time. As an `async fn` its locals, the poll function's captures and the
-/// backlog's future would each have room of their own, and a connection's task keeps the
+/// The future of [`Outbox::send`], written out: when the writer was free, one poll function
+/// writes the frame; anything more (waiting for the writer, the output timeout, a backlog to
+/// write after the frame) is one future on the heap. As an `async fn` its locals and its
+/// awaited futures would each have room of their own, and a connection's task keeps the
 /// largest of its futures for its whole life.
 pub(crate) struct Sending<'a> {
     outbox: &'a Outbox,
     message: Message,
     limit: Option<Duration>,
     writer: Option<MutexGuard<'a, Writer>>,
-    locking: Option<MutexLockFuture<'a, Writer>>,
     /// The frame is in the writer's buffer (it goes out first on the next operation if this
     /// future is dropped).
     encoded: bool,
-    timer: Option<Pin<Box<Sleep>>>,
-    /// What the receiving side left waiting, written after the frame. Rare, so on the heap.
-    backlog: Option<Pin<Box<dyn Future<Output = Result<()>> + Send + 'a>>>,
-}
-
-impl Sending<'_> {
-    fn poll_frame(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
-        if self.writer.is_none() {
-            let locking = self.locking.get_or_insert_with(|| self.outbox.writer.lock());
-            self.writer = Some(ready!(Pin::new(locking).poll(cx)));
-            self.locking = None;
-        }
-        let writer = self.writer.as_mut().expect("taken above");
-        writer.poll_send(cx, &self.message, &mut self.encoded)
-    }
+    /// The general case, once it is needed (it has the message, the writer and the time).
+    waiting: Option<Pin<Box<dyn Future<Output = Result<()>> + Send + 'a>>>,
 }
 
 impl Future for Sending<'_> {
@@ -174,26 +183,21 @@ impl Future for Sending<'_> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
         let this = self.get_mut();
-        if let Some(backlog) = &mut this.backlog {
-            return backlog.as_mut().poll(cx);
+        if let Some(waiting) = &mut this.waiting {
+            return waiting.as_mut().poll(cx);
         }
-        match (this.poll_frame(cx), this.limit) {
-            (Poll::Ready(sent), _) => sent?,
-            (Poll::Pending, None) => return Poll::Pending,
-            (Poll::Pending, Some(limit)) => {
-                let timer = this.timer.get_or_insert_with(|| Box::pin(tokio::time::sleep(limit)));
-                ready!(timer.as_mut().poll(cx));
-                return Poll::Ready(Err(Error::Timeout));
+        if let Some(writer) = &mut this.writer {
+            match writer.poll_send(cx, &this.message, &mut this.encoded) {
+                Poll::Ready(Ok(())) if !this.outbox.has_backlog() => return Poll::Ready(Ok(())),
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending if this.limit.is_none() => return Poll::Pending,
+                // A backlog to write, or a time limit to watch.
+                _ => {}
             }
         }
-        if !this.outbox.has_backlog() {
-            return Poll::Ready(Ok(()));
-        }
-        let (outbox, mut writer) = (this.outbox, this.writer.take().expect("taken to send"));
-        this.backlog
-            .insert(Box::pin(async move { outbox.write_backlog(&mut writer).await }))
-            .as_mut()
-            .poll(cx)
+        let message = std::mem::replace(&mut this.message, Message::binary(Bytes::new()));
+        let waiting = this.outbox.send_waiting(this.writer.take(), message, this.encoded, this.limit);
+        this.waiting.insert(Box::pin(waiting)).as_mut().poll(cx)
     }
 }
 
@@ -226,6 +230,7 @@ impl Writer {
 
     /// Sends one frame (what an earlier cancelled write left goes out first; `encoded` says
     /// the frame is in the buffer) and is ready when the transport has taken all of it.
+    #[inline]
     fn poll_send(&mut self, cx: &mut Context<'_>, message: &Message, encoded: &mut bool) -> Poll<Result<()>> {
         if !*encoded {
             if !self.out.is_empty() || self.payload.is_some() {
