@@ -140,7 +140,7 @@ impl Decoder {
     /// 16-bit length, masked as the role requires and within the limits, at the front of the
     /// buffer. `None` (nothing consumed) for anything else, errors included: the general path
     /// decides those.
-    #[inline]
+    #[inline(always)]
     fn decode_single(&mut self, buf: &mut BytesMut, budget: usize) -> Option<Result<Message, Error>> {
         if self.frame.is_some() || self.assembled != 0 || self.state != ReadState::Open {
             return None;
