@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Machine-independent figures for the echo servers of benches/ (benches/README.md,
 # "Instructions and syscalls per message"): for each row of the matrix and each server
-# (uniws's own, uniws behind axum — `uniws_axum`, whose ratio to uniws is what axum costs —
-# the peers — tokio-tungstenite, fastwebsockets, tokio-websockets, sockudo-ws, yawc — and raw
-# TCP; BENCH_SERVERS picks some),
+# (uniws's own: whole messages, and each `recv` back through `send` — `uniws_recv`; uniws
+# behind axum — `uniws_axum`, whose ratio to uniws is what axum costs; the peers —
+# tokio-tungstenite, fastwebsockets, tokio-websockets, sockudo-ws, yawc — and raw TCP;
+# BENCH_SERVERS picks some),
 #  - user-space instructions per echoed message: the server runs under cachegrind
 #    (valgrind --tool=cachegrind --cache-sim=no --fair-sched=yes, glibc's `rep movsb`/`rep
 #    stosb` paths turned off so a large memcpy/memset counts as its vector loop, not one
@@ -31,7 +32,7 @@ SERVER_CORE="${BENCH_SERVER_CORE:-0}"
 LOAD_CORE="${BENCH_LOAD_CORE:-1}"
 REPEAT="${BENCH_COUNT_REPEAT-100 20 0;1 16777216 1048576}"
 # BENCH_SERVERS="uniws uniws_axum" measures those only.
-read -r -a SERVERS <<<"${BENCH_SERVERS:-uniws uniws_axum tungstenite fastwebsockets tokio_websockets sockudo yawc raw}"
+read -r -a SERVERS <<<"${BENCH_SERVERS:-uniws uniws_recv uniws_axum tungstenite fastwebsockets tokio_websockets sockudo yawc raw}"
 # connections, payload bytes, frame bytes (0: one frame per message), messages N under
 # cachegrind, messages N under perf (each also run with N/10; N/10 >= connections).
 # BENCH_COUNT_ROWS="100 20 0 20000 100000;10 1024 0 20000 100000" replaces them.
@@ -158,7 +159,7 @@ done
 python3 - "$results" "$library" <<'EOF'
 import sys
 
-ALL = ["uniws", "uniws_axum", "tungstenite", "fastwebsockets", "tokio_websockets", "sockudo", "yawc", "raw"]
+ALL = ["uniws", "uniws_recv", "uniws_axum", "tungstenite", "fastwebsockets", "tokio_websockets", "sockudo", "yawc", "raw"]
 PEERS = ["tungstenite", "fastwebsockets", "tokio_websockets", "sockudo", "yawc"]
 
 
@@ -195,7 +196,8 @@ for line in open(sys.argv[1]):
 
 # BENCH_SERVERS may have measured some of them only.
 measured = {server for (_, _, server) in figures}
-servers = [s for s in ALL if s in measured]
+# Others (an older build copied in as echo_uniws_before, say) come last, by name.
+servers = [s for s in ALL if s in measured] + sorted(measured - set(ALL))
 peers = [s for s in PEERS if s in measured]
 
 print(f"Library at {sys.argv[2]}. Instructions: user-space instructions the server executes per echoed message "

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The performance matrix (benches/README.md): builds the benches workspace in release, then,
 # with every server pinned to one core and the load generator to another (taskset), runs
-# each row of the matrix against the echo servers of uniws, tokio-tungstenite, fastwebsockets,
+# each row of the matrix against the echo servers of uniws (whole messages, and `recv`/`send`:
+# `uniws_recv`), tokio-tungstenite, fastwebsockets,
 # tokio-websockets, sockudo-ws, yawc and a raw TCP echo, BENCH_ROUNDS (3) rounds interleaved
 # across servers,
 # and prints one table of medians (msgs/s, MiB/s, server CPU µs per message) with uniws's
@@ -27,7 +28,7 @@ LOAD_CORE="${BENCH_LOAD_CORE:-1}"
 # BENCH_SERVERS="uniws uniws_before fastwebsockets ..." measures those only: every name is a
 # binary echo_NAME in the release directory (a copy of an earlier build of echo_uniws, say;
 # names other than the peers and raw are shown beside uniws, not counted as peers).
-read -r -a SERVERS <<<"${BENCH_SERVERS:-uniws tungstenite fastwebsockets tokio_websockets sockudo yawc raw}"
+read -r -a SERVERS <<<"${BENCH_SERVERS:-uniws uniws_recv tungstenite fastwebsockets tokio_websockets sockudo yawc raw}"
 # connections, payload bytes, frame bytes (0: one frame per message)
 ROWS=("1 20 0" "100 20 0" "10 1024 0" "100 16384 0" "10 1048576 0" "1 16777216 1048576")
 

@@ -445,11 +445,10 @@ impl Future for Receiving<'_> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<Message>> {
         let this = self.get_mut();
-        if let Some(general) = &mut this.general {
-            return general.as_mut().poll(cx);
-        }
         let (max, whole) = (this.max, this.whole);
-        let half = this.half.as_deref_mut().expect("polled after completion");
+        let Some(half) = this.half.as_deref_mut() else {
+            return this.general.as_mut().expect("the general path has the half").as_mut().poll(cx);
+        };
         if !half.state.assembly.is_empty() {
             if !whole {
                 let partial = half.state.assembly.take_partial().expect("a message in progress");

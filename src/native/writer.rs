@@ -183,9 +183,7 @@ impl Future for Sending<'_> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
         let this = self.get_mut();
-        if let Some(waiting) = &mut this.waiting {
-            return waiting.as_mut().poll(cx);
-        }
+        // The writer is held here only until the general case takes it.
         if let Some(writer) = &mut this.writer {
             match writer.poll_send(cx, &this.message, &mut this.encoded) {
                 Poll::Ready(Ok(())) if !this.outbox.has_backlog() => return Poll::Ready(Ok(())),
@@ -194,6 +192,8 @@ impl Future for Sending<'_> {
                 // A backlog to write, or a time limit to watch.
                 _ => {}
             }
+        } else if let Some(waiting) = &mut this.waiting {
+            return waiting.as_mut().poll(cx);
         }
         let message = std::mem::replace(&mut this.message, Message::binary(Bytes::new()));
         let waiting = this.outbox.send_waiting(this.writer.take(), message, this.encoded, this.limit);
