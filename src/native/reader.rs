@@ -178,12 +178,12 @@ impl Reader {
         check_backlog: bool,
     ) -> Poll<Step> {
         let Link { outbox, auto_pong, heard } = link;
+        // Failing the connection, a close to answer and a close to return all come with
+        // `done` (set only on the way out of this loop): the general path sees to them.
+        if self.done {
+            return Poll::Ready(Step::General);
+        }
         loop {
-            // Failing the connection, a close to answer and a close to return all come with
-            // `done`: the general path sees to them.
-            if self.done {
-                return Poll::Ready(Step::General);
-            }
             let decoded = if whole {
                 self.decoder.decode_whole(&mut self.buf, budget)
             } else {

@@ -306,7 +306,10 @@ impl Writer {
         if self.out_written == 0 && self.payload.is_none() && !self.out.is_empty() {
             match ready!(Pin::new(&mut self.io).poll_write(cx, &self.out))? {
                 0 => return Poll::Ready(Err(write_zero())),
-                all if all == self.out.len() => self.out.clear(),
+                all if all == self.out.len() => {
+                    self.out.clear();
+                    return Pin::new(&mut self.io).poll_flush(cx).map_err(Into::into);
+                }
                 some => self.out_written = some,
             }
         }
