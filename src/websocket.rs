@@ -5,8 +5,6 @@
 
 use std::time::Duration;
 
-#[cfg(target_arch = "wasm32")]
-use crate::assemble::FrameSource;
 use crate::assemble::{self, FrameSink};
 use crate::{Message, RecvHalf, Result, SendHalf};
 
@@ -119,19 +117,6 @@ impl SendHalf {
     #[inline]
     pub fn send_all(&mut self, message: impl Into<Message>) -> impl Future<Output = Result<()>> {
         assemble::send_all(self, message.into())
-    }
-}
-
-#[cfg(target_arch = "wasm32")]
-impl RecvHalf {
-    /// See [`WebSocket::recv`]. After a `recv_all` that stopped mid-message (it returned a
-    /// control message, or timed out), what it put together comes first, as a partial
-    /// message; the remaining frames follow one by one.
-    pub async fn recv(&mut self) -> Result<Message> {
-        if let Some(partial) = self.assembly().take_partial() {
-            return Ok(partial);
-        }
-        self.recv_frame(usize::MAX, false).await
     }
 }
 

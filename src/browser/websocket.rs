@@ -301,6 +301,16 @@ impl RecvHalf {
 }
 
 impl RecvHalf {
+    /// See [`WebSocket::recv`](crate::WebSocket::recv). After a `recv_all` that stopped
+    /// mid-message (it returned a control message, or timed out), what it put together comes
+    /// first, as a partial message; the remaining frames follow one by one.
+    pub async fn recv(&mut self) -> Result<Message> {
+        if let Some(partial) = self.assembly().take_partial() {
+            return Ok(partial);
+        }
+        self.recv_frame(usize::MAX, false).await
+    }
+
     /// See [`WebSocket::recv_all`](crate::WebSocket::recv_all).
     pub fn recv_all(&mut self, max_message_size: usize) -> impl Future<Output = Result<Message>> {
         crate::assemble::recv_all(self, max_message_size, None)

@@ -195,6 +195,7 @@ impl Future for Sending<'_> {
         } else if let Some(waiting) = &mut this.waiting {
             return waiting.as_mut().poll(cx);
         }
+        // The message moves into the general case; an empty one, never sent, stays behind.
         let message = std::mem::replace(&mut this.message, Message::binary(Bytes::new()));
         let waiting = this.outbox.send_waiting(this.writer.take(), message, this.encoded, this.limit);
         this.waiting.insert(Box::pin(waiting)).as_mut().poll(cx)
@@ -329,8 +330,7 @@ impl Writer {
             }
             self.consume(written);
         }
-        ready!(Pin::new(&mut self.io).poll_flush(cx))?;
-        Poll::Ready(Ok(()))
+        Pin::new(&mut self.io).poll_flush(cx).map_err(Into::into)
     }
 
     fn consume(&mut self, mut written: usize) {
