@@ -3,7 +3,7 @@
 # wasm32 in the `wasm-release` profile of Cargo.toml (no debug info, size-optimised, LTO),
 # wasm-bindgen's `web` glue (wasm-bindgen-cli at the version of Cargo.lock, from
 # scripts/setup-wasm.sh), wasm-opt -Oz from the `binaryen` npm package (scripts/wasm-opt.sh)
-# and the runtime entries of js/. Prints the wasm's size, raw and gzipped;
+# and the runtime entries of crates/uniws-js/js/. Prints the wasm's size, raw and gzipped;
 # scripts/wasm-floor.sh gives the same figure for a minimal gloo-net echo, the floor to
 # compare it with. The package itself is the top-level package.json, which ships pkg/.
 #
@@ -17,9 +17,9 @@ cd "$(dirname "$0")/.."
 source scripts/wasm-opt.sh
 prepare_wasm_build
 
-WASM=target/wasm32-unknown-unknown/wasm-release/uniws.wasm
-echo "== cargo build --profile wasm-release --features js for wasm32"
-cargo +"$UNIWS_WASM_TOOLCHAIN" build --locked --lib --features js --target wasm32-unknown-unknown --profile wasm-release
+WASM="${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/wasm-release/uniws_js.wasm"
+echo "== cargo build -p uniws-js --profile wasm-release for wasm32"
+cargo +"$UNIWS_WASM_TOOLCHAIN" build --locked -p uniws-js --target wasm32-unknown-unknown --profile wasm-release
 echo "== wasm-bindgen --target web into pkg/"
 rm -rf pkg
 wasm-bindgen --target web --out-dir pkg --out-name uniws "$WASM"
@@ -41,7 +41,7 @@ awk '
 mv pkg/uniws.d.ts.new pkg/uniws.d.ts
 echo "== wasm-opt -Oz"
 optimise_wasm pkg/uniws_bg.wasm
-cp js/node.js js/deno.js pkg/
+cp crates/uniws-js/js/node.js crates/uniws-js/js/deno.js pkg/
 
 rm -rf www/pkg
 mkdir -p www/pkg

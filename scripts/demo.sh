@@ -8,4 +8,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/build-npm.sh
 ./scripts/build-leptos.sh
-exec cargo run --locked --release --features cli --bin uniws -- demo "${1:-127.0.0.1:8080}" --www www
+exec cargo run --locked --release -p uniws-cli --bin uniws -- demo "${1:-127.0.0.1:8080}" --www www

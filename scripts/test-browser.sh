@@ -54,8 +54,8 @@ UNIWS_TEST_URL="ws://127.0.0.1:$test_port"
 UNIWS_SILENT_URL="ws://127.0.0.1:$silent_port"
 UNIWS_CLOSED_URL="ws://127.0.0.1:$closed_port"
 "${WASM_CARGO[@]}" clippy --locked --target wasm32-unknown-unknown --lib --test browser -- -D warnings
-# With the npm package's JavaScript API too.
-"${WASM_CARGO[@]}" clippy --locked --target wasm32-unknown-unknown --lib --features js -- -D warnings
+# The npm package's crate (crates/uniws-js), which is wasm32 only.
+"${WASM_CARGO[@]}" clippy --locked --target wasm32-unknown-unknown -p uniws-js --all-targets -- -D warnings
 
 echo "== servers on 127.0.0.1"
 cargo build --locked --example echo_server --example test_server

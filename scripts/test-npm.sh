@@ -26,7 +26,7 @@ cargo +"$UNIWS_WASM_TOOLCHAIN" clippy --locked --target wasm32-unknown-unknown \
 # shellcheck source=/dev/null
 source "$UNIWS_CACHE/firefox-env.sh"
 cargo build --locked --example test_server
-cargo build --locked --features cli --bin uniws
+cargo build --locked -p uniws-cli --bin uniws
 cargo build --locked --features axum --example axum_server
 
 RUNTIMES=npm-tests/runtimes

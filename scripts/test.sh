@@ -1,36 +1,67 @@
 #!/usr/bin/env bash
 # Runs every test of the project on a fresh machine: formatting and lint checks, the unit,
-# integration and documentation tests (interop tests install Python `websockets` into a
-# cached virtualenv themselves), the browser tests (the wasm32 toolchain, Chromium and
-# wasm-bindgen-cli installed by scripts/setup-wasm.sh) and Autobahn in both modes. Idempotent; what it installs is cached under
-# ${UNIWS_CACHE:-$HOME/.cache/uniws}.
+# integration and documentation tests of every crate of the workspace (interop tests install
+# Python `websockets` into a cached virtualenv themselves), the browser tests (the wasm32
+# toolchain, Chromium and wasm-bindgen-cli installed by scripts/setup-wasm.sh), the npm
+# package, the load test and Autobahn in both modes. Idempotent; what it installs is cached
+# under ${UNIWS_CACHE:-$HOME/.cache/uniws}.
+#
+#   ./scripts/test.sh                 every stage, in order
+#   ./scripts/test.sh STAGE [STAGE…]  only those: lint, rust, browser, npm, load, autobahn
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 export UNIWS_CACHE="${UNIWS_CACHE:-$HOME/.cache/uniws}"
 mkdir -p "$UNIWS_CACHE"
 
+STAGES=(lint rust browser npm load autobahn)
+
 step() { printf '\n== %s\n' "$*"; }
 
-step "rustfmt and clippy"
-rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt
-rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy
-cargo fmt --all -- --check
-cargo clippy --all-targets --features cli --locked -- -D warnings
-# The hyper and axum integration, off by default, checked as well.
-cargo clippy --all-targets --features cli,axum --locked -- -D warnings
+stage_lint() {
+    step "rustfmt and clippy (every crate of the workspace, with and without the axum integration)"
+    rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt
+    rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy
+    cargo fmt --all -- --check
+    cargo clippy --workspace --all-targets --locked -- -D warnings
+    cargo clippy --workspace --all-targets --features uniws/axum --locked -- -D warnings
+}
 
-step "unit, integration and doc tests (the uniws command and the axum integration included)"
-cargo test --locked --features cli,axum -- --test-threads=2
+stage_rust() {
+    step "unit, integration and doc tests of every crate (the uniws command and the axum integration included)"
+    cargo test --workspace --locked --features uniws/axum -- --test-threads=2
+}
 
-step "browser backend: wasm32 build, clippy, wasm-bindgen-test in headless Chromium and Firefox"
-./scripts/test-browser.sh
+stage_browser() {
+    step "browser backend: wasm32 build, clippy, wasm-bindgen-test in headless Chromium and Firefox"
+    ./scripts/test-browser.sh
+}
 
-step "npm package in Node 22, Deno, Bun, Chromium and Firefox, TypeScript declarations, the demo, the Rust page"
-./scripts/test-npm.sh
+stage_npm() {
+    step "npm package in Node 22, Deno, Bun, Chromium and Firefox, TypeScript declarations, the demo, the Rust page"
+    ./scripts/test-npm.sh
+}
 
-step "load: 10,000 concurrent connections (scripts/load.sh)"
-./scripts/load.sh
+stage_load() {
+    step "load: 10,000 concurrent connections (scripts/load.sh)"
+    ./scripts/load.sh
+}
 
-step "Autobahn|Testsuite, both modes (scripts/autobahn.sh)"
-./scripts/autobahn.sh
+stage_autobahn() {
+    step "Autobahn|Testsuite, both modes (scripts/autobahn.sh)"
+    ./scripts/autobahn.sh
+}
+
+selected=("$@")
+[ ${#selected[@]} -gt 0 ] || selected=("${STAGES[@]}")
+for stage in "${selected[@]}"; do
+    if ! declare -F "stage_$stage" >/dev/null; then
+        echo "test.sh: no stage '$stage' (stages: ${STAGES[*]})" >&2
+        exit 2
+    fi
+done
+for stage in "${selected[@]}"; do
+    started=$SECONDS
+    "stage_$stage"
+    printf '== stage %s passed in %d s\n' "$stage" $((SECONDS - started))
+done

@@ -33,8 +33,6 @@ mod websocket;
 
 #[cfg(target_arch = "wasm32")]
 mod browser;
-#[cfg(all(target_arch = "wasm32", feature = "js"))]
-pub mod js;
 #[cfg(not(target_arch = "wasm32"))]
 mod native;
 #[cfg(not(target_arch = "wasm32"))]

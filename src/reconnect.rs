@@ -259,8 +259,7 @@ impl Reconnecting {
 
     /// A frame, or with `whole` a whole message within that size. Only the input timeout
     /// leaves the connection up; every other end is a drop, recorded before reconnecting.
-    /// (Crate-visible for the JavaScript bindings, which serve both calls with it.)
-    pub(crate) async fn receive(&mut self, whole: Option<usize>) -> Result<Message> {
+    async fn receive(&mut self, whole: Option<usize>) -> Result<Message> {
         loop {
             let Some(recv) = self.recv.as_mut() else {
                 self.reconnect().await?;

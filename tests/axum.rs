@@ -3,11 +3,8 @@
 //! client, by hand-written requests (exact statuses of Origin and authentication refusals and
 //! of bad upgrades) and by Python `websockets`.
 
-mod common;
-#[path = "support/python.rs"]
-mod python;
-#[path = "support/raw.rs"]
-mod raw;
+use uniws_test_support::python;
+use uniws_test_support::raw;
 
 use std::net::SocketAddr;
 use std::process::Stdio;
@@ -17,13 +14,13 @@ use axum::Router;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use common::{bind, within};
 use raw::{raw_request, raw_upgrade_to, status_of, upgrade_request};
 use uniws::axum::WebSocketUpgrade;
 use uniws::{
     CloseCode, ConnectOptions, Error, Message, MessageType, OriginAllowList, Refusal, ServerOptions,
     WebSocket, connect,
 };
+use uniws_test_support::{bind, within};
 
 const PY_CLIENT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/interop/py_client.py");
 

@@ -17,7 +17,7 @@ use uniws::proto::handshake::accept_key;
 use uniws::{ConnectOptions, DeflateOptions, Error, Message, MessageType, ServerOptions, WebSocket, connect};
 use wire::{BINARY, CLOSE, CONTINUATION, FIN, KEY, PING, RSV1, RSV2, TEXT, header_value, masked};
 
-mod wire;
+use uniws_test_support::wire;
 
 /// Counts the heap in use and its peak, so the bomb test can weigh what inflating cost.
 struct Counting;

@@ -5,13 +5,11 @@
 //! authorization, query parameters, subprotocols), redirects (followed, refused, looping,
 //! relative), connection timeouts, refused connections and invalid URLs or header values.
 
-mod common;
-
-use common::{bind, within};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use uniws_test_support::{bind, within};
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt, DuplexStream};
 use tokio::net::TcpStream;

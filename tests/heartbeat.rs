@@ -3,12 +3,10 @@
 //! `Error::HeartbeatTimeout` and close code 1011 on the wire. Short intervals; the only
 //! deadlines are hang guards.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{bind, within};
 use uniws::{CloseCode, ConnectOptions, Error, MessageType, ServerOptions, WebSocket, connect};
+use uniws_test_support::{bind, within};
 
 const BEAT: Duration = Duration::from_millis(50);
 

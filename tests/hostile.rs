@@ -24,7 +24,7 @@ use uniws::{
     ConnectOptions, Error, MAX_FRAGMENTS, Message, MessageType, WebSocket, connect, request_handler,
 };
 
-mod wire;
+use uniws_test_support::wire;
 
 /// The bound on every wait: only a hang reaches it, however loaded the machine. A violation
 /// decidable from what was already sent is shown to be answered at once by the peer never

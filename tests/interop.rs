@@ -29,9 +29,8 @@ const PYTHON_DEFLATE: &str = "permessage-deflate; server_max_window_bits=12; cli
 /// reaches it, however loaded the machine.
 const LIMIT: Duration = Duration::from_secs(60);
 
-#[path = "support/python.rs"]
-mod support_python;
 use support_python::python;
+use uniws_test_support::python as support_python;
 
 const PY_SERVER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/interop/py_server.py");
 const PY_CLIENT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/interop/py_client.py");

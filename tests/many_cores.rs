@@ -2,13 +2,11 @@
 //! multi-thread runtime with clients at once, and two accept loops on one port through
 //! `bind_reuseport`, each on its own thread and current-thread runtime, both serving.
 
-mod common;
-
 use std::collections::HashSet;
 use std::net::SocketAddr;
 
-use common::{bind, echo, within};
 use uniws::{ConnectOptions, Message, ServerOptions, WebSocket, bind_reuseport, connect};
+use uniws_test_support::{bind, echo, within};
 
 /// Greets with `name`, then echoes until the close.
 async fn greet_and_echo(mut ws: WebSocket, name: String) {

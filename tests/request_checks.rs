@@ -3,15 +3,12 @@
 //! headers and body (401 with `WWW-Authenticate`, 403, 503), the accepted value handed to
 //! the handler, and the Origin allow-list against look-alikes.
 
-mod common;
+use uniws_test_support::raw;
 
-#[path = "support/raw.rs"]
-mod raw;
-
-use common::{bind, within};
 use raw::{raw_upgrade_to, status_of};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
+use uniws_test_support::{bind, within};
 
 use uniws::{ConnectOptions, Error, Message, OriginAllowList, Refusal, ServerOptions, WebSocket, connect};
 

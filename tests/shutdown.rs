@@ -4,14 +4,12 @@
 //! never reads, once the shutdown timeout has passed); a client beyond `max_connections` is
 //! answered with 503 and one is admitted again when a place frees up.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{bind, echo, within};
 use tokio::net::TcpStream;
 use tokio::sync::oneshot;
 use uniws::{CloseCode, ConnectOptions, Error, Message, MessageType, ServerOptions, WebSocket, connect};
+use uniws_test_support::{bind, echo, within};
 
 /// A client's view of the server going away: the close frame's code.
 async fn close_code_seen(ws: &mut WebSocket) -> Option<CloseCode> {

@@ -2,16 +2,14 @@
 //! cancel-safety of `recv` (a `recv` dropped mid-frame loses nothing), and the bounded close
 //! of split halves against a server that never answers a close. Real sockets on 127.0.0.1.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{bind, within};
 use futures_util::{SinkExt, StreamExt};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use uniws::proto::Role;
 use uniws::{ConnectOptions, Error, Message, MessageType, ServerOptions, WebSocket, connect};
+use uniws_test_support::{bind, within};
 
 /// An echo server for whole messages on 127.0.0.1, for one connection.
 async fn echo_server(options: ServerOptions) -> String {

@@ -6,13 +6,11 @@
 //! serving; the connect timeout over TLS; redirects within `wss` followed and from `wss` down
 //! to `ws` refused; and the errors' one-line `Display`.
 
-mod common;
-
-use common::{bind, within};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
+use uniws_test_support::{bind, within};
 
 use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,

@@ -29,7 +29,7 @@ use wire::{
     masked, raw_frame,
 };
 
-mod wire;
+use uniws_test_support::wire;
 
 /// The bound on every wait: only a hang reaches it, however loaded the machine.
 const LIMIT: Duration = Duration::from_secs(60);

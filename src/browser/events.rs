@@ -48,7 +48,6 @@ impl Events {
     }
 
     /// Calls `callback` with the close event, now if it has arrived, else when it does.
-    #[cfg(feature = "js")]
     pub(crate) fn on_close(&mut self, callback: js_sys::Function) {
         match &self.close_event {
             Some(event) => call_with(&callback, event),

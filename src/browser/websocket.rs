@@ -107,9 +107,10 @@ impl WebSocket {
     }
 
     /// Calls `callback` with the browser's `CloseEvent` once the connection is closed (at
-    /// once if it already is): the JavaScript bindings' `closed` promise.
-    #[cfg(feature = "js")]
-    pub(crate) fn on_close(&self, callback: js_sys::Function) {
+    /// once if it already is): the npm package's `closed` promise (crates/uniws-js), the one
+    /// browser-only call that crate needs beyond the public API.
+    #[doc(hidden)]
+    pub fn on_close(&self, callback: js_sys::Function) {
         self.send.socket.events.borrow_mut().on_close(callback);
     }
 

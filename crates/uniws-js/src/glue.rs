@@ -10,7 +10,7 @@ use web_sys::AbortSignal;
 
 use js_sys::Uint8Array;
 
-use crate::{ConnectOptions, Error, Message};
+use uniws::{ConnectOptions, Error, Message};
 
 #[wasm_bindgen(module = "/js/glue.js")]
 extern "C" {
@@ -180,6 +180,8 @@ pub(super) fn js_error(error: &Error) -> JsValue {
         Error::Tls(_) => "TLS",
         Error::Io(_) => "IO",
         Error::Unsupported(_) => "UNSUPPORTED",
+        // A kind the library added after this crate was written (`Error` is non-exhaustive).
+        _ => "ERROR",
     };
     let status = match error {
         Error::Handshake { status, .. } => *status,

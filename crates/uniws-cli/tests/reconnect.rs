@@ -4,20 +4,16 @@
 //! reason (kept); giving up after the maximum attempts; and never reconnecting after the
 //! application's own close.
 
-#![cfg(feature = "cli")]
-
-mod common;
-
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{bind, within};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 use uniws::{
     CloseCode, ConnectOptions, ConnectionState, Error, Message, ReconnectPolicy, Reconnecting, ServerOptions,
 };
+use uniws_test_support::{bind, within};
 
 /// Short waits: the test's time goes into the server's restart, not into backoff.
 fn policy() -> ReconnectPolicy {

@@ -7,6 +7,10 @@
 //! crate's `Reconnecting`. Only globals that every runtime has are used
 //! (`WebSocket`, `URL`, `AbortSignal`, `setTimeout`): no `window`, so the same bindings run in
 //! pages, Workers, Node, Deno and Bun.
+//!
+//! This crate is the npm package's wasm (scripts/build-npm.sh); natively it is empty.
+
+#![cfg(target_arch = "wasm32")]
 
 mod glue;
 mod reconnecting;
@@ -22,9 +26,9 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{JsFuture, future_to_promise};
 use web_sys::AbortSignal;
 
-use crate::{Error, Message, MessageType, RecvHalf, SendHalf};
 use glue::{connect_options, iterator_result, js_error, make_async_iterable, signal_of, to_message, to_size};
 pub use reconnecting::JsReconnecting;
+use uniws::{Error, Message, MessageType, RecvHalf, SendHalf};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &'static str = r#"
@@ -202,7 +206,7 @@ impl JsWebSocket {
         promise(async move {
             let (options, checked) = connect_options(&options)?;
             let signal = checked.signal();
-            let connecting = async { crate::connect(&url, &options).await.map_err(|e| js_error(&e)) };
+            let connecting = async { uniws::connect(&url, &options).await.map_err(|e| js_error(&e)) };
             // An abort drops the connecting future, which closes the browser socket.
             let ws = abortable(signal.as_ref(), connecting).await?;
             let closed = Promise::new(&mut |resolve, _| ws.on_close(resolve));
@@ -377,7 +381,7 @@ async fn next_message(
     half: &Mutex<RecvHalf>,
     max: Option<usize>,
     signal: Option<&AbortSignal>,
-) -> Result<crate::Result<Message>, JsValue> {
+) -> Result<uniws::Result<Message>, JsValue> {
     let receiving = async {
         let mut half = half.lock().await;
         Ok(match max {

@@ -6,8 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-#[path = "../common/venv.rs"]
-mod venv;
+use crate::venv;
 
 /// The `websockets` release we test against.
 pub const WEBSOCKETS_VERSION: &str = "17.4";

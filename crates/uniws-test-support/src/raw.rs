@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use super::common::within;
+use crate::within;
 
 /// Sends `request` as it is; the response: its head and the body its `Content-Length`
 /// announces (a 101 has none), read without waiting for the connection to end (a server may

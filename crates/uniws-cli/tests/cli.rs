@@ -3,22 +3,18 @@
 //! printing binary as hex; subprotocols chosen and refused; a server closing first; `serve
 //! --cert --key` with `connect wss://… --ca` (certificates made by rcgen); `demo` serving
 //! files and its chat; `--help` of every subcommand; and bad input reported on one line with
-//! a failing status. Run with `cargo test --features cli --test cli`.
-
-#![cfg(feature = "cli")]
-
-mod common;
+//! a failing status. Run with `cargo test -p uniws-cli --test cli`.
 
 use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use common::within;
 use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader, Lines};
 use tokio::net::TcpStream;
 use tokio::process::{Child, ChildStdout, Command};
 use uniws::{ConnectOptions, Message, MessageType, ServerOptions, WebSocket, connect};
+use uniws_test_support::within;
 
 const BIN: &str = env!("CARGO_BIN_EXE_uniws");
 
@@ -278,7 +274,7 @@ async fn subprotocols_chosen_and_refused() {
 
 /// A library server that says "bye" and closes with `code` as soon as a client connects.
 async fn closing_server(code: u16) -> String {
-    let (listener, addr) = common::bind().await;
+    let (listener, addr) = uniws_test_support::bind().await;
     let handler = ServerOptions::new().handler(move |mut ws: WebSocket| async move {
         let _ = ws.send(Message::text("bye")).await;
         let _ = ws.close(code, "done").await;
@@ -388,7 +384,7 @@ async fn one_shot_sends_one_line_prints_one_message_and_exits() {
 
 #[tokio::test]
 async fn ping_interval_gives_up_on_a_silent_server() {
-    let (listener, addr) = common::bind().await;
+    let (listener, addr) = uniws_test_support::bind().await;
     tokio::spawn(async move {
         let (tcp, _) = listener.accept().await.unwrap();
         // Accepts, then never reads: pings go unanswered.
@@ -518,7 +514,7 @@ async fn bad_input_is_one_line() {
     let output = run(&["connect", "ftp://127.0.0.1/"], "").await;
     assert_one_line_failure(&output, "uniws: cannot connect to ftp://127.0.0.1/: ");
 
-    let (listener, addr) = common::bind().await;
+    let (listener, addr) = uniws_test_support::bind().await;
     drop(listener);
     let url = format!("ws://{addr}");
     let output = run(&["connect", &url, "--timeout", "2"], "").await;

@@ -1,7 +1,6 @@
 //! Frames built by hand for the tests that play a hostile or raw peer: the first byte's bits,
 //! a sample key and mask, frames right or deliberately wrong, a frame read off the wire, and a
 //! header's value in an HTTP head. Each test uses part of it.
-#![allow(dead_code, reason = "each test crate uses part of it")]
 
 use tokio::io::{AsyncRead, AsyncReadExt};
 

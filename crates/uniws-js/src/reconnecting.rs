@@ -9,7 +9,7 @@ use wasm_bindgen::prelude::*;
 
 use super::glue::{self, connect_options, js_error, millis, to_message, to_size};
 use super::{JsMessage, promise};
-use crate::{ConnectionState, ReconnectPolicy, Reconnecting, ReconnectingSender};
+use uniws::{ConnectionState, ReconnectPolicy, Reconnecting, ReconnectingSender};
 
 /// A WebSocket that connects again when its connection drops: `Reconnecting` for JavaScript.
 #[wasm_bindgen(js_name = ReconnectingWebSocket)]
@@ -137,7 +137,12 @@ impl JsReconnecting {
         let inner = self.inner.clone();
         promise(async move {
             let max = max.map(|max| to_size(max, "maxMessageSize")).transpose()?;
-            let message = inner.lock().await.receive(max).await.map_err(|e| js_error(&e))?;
+            let mut inner = inner.lock().await;
+            let received = match max {
+                None => inner.recv().await,
+                Some(max) => inner.recv_all(max).await,
+            };
+            let message = received.map_err(|e| js_error(&e))?;
             Ok(JsMessage::from(message).into())
         })
     }
@@ -165,5 +170,7 @@ fn state_object(state: &ConnectionState<'_>) -> JsValue {
             state_of("attemptFailed", Some(*attempt), None, None, None, Some(error.to_string()))
         }
         ConnectionState::GaveUp => state_of("gaveUp", None, None, None, None, None),
+        // A state the library added after this crate was written: named, with nothing more.
+        _ => state_of("other", None, None, None, None, None),
     }
 }

@@ -1,5 +1,15 @@
-//! Helpers the integration tests share: a deadline for every await, a listener on
-//! 127.0.0.1 with its address, and the frame-by-frame echo most test servers run.
+//! Helpers the integration tests of every crate of the workspace share (a dev-dependency,
+//! never published): a deadline for every await, a listener on 127.0.0.1 with its address,
+//! the frame-by-frame echo most test servers run; certificates (`pem`), a real proxy
+//! (`pproxy`), raw sockets (`raw`), a frame reader off the
+//! wire (`wire`), and Python peers in a cached virtualenv (`venv`, `python`).
+
+pub mod pem;
+pub mod pproxy;
+pub mod python;
+pub mod raw;
+pub mod venv;
+pub mod wire;
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -24,7 +34,6 @@ pub async fn bind() -> (TcpListener, SocketAddr) {
 }
 
 /// Sends every text and binary frame back as it came until the close or an error.
-#[allow(dead_code, reason = "not every test crate serves an echo")]
 pub async fn echo(mut ws: WebSocket) {
     while let Ok(message) = ws.recv().await {
         match message.message_type() {

@@ -19,7 +19,7 @@ use crate::sniff::peek_head;
 const CHAT_PROTOCOL: &str = "chat.v1";
 
 /// The directory served when `--www` is not given and `./www` does not exist.
-const BUILT_IN_WWW: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/www");
+const BUILT_IN_WWW: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../www");
 
 /// Options of `uniws demo`.
 #[derive(ClapArgs)]
