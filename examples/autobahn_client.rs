@@ -12,7 +12,7 @@
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use uniws::{ConnectOptions, Error, MessageType, WebSocket, connect};
+use uniws::{ConnectOptions, Error, HandshakeFailure, MessageType, WebSocket, connect};
 
 /// Frames up to 16 MiB, so the 9.* cases' large messages fit in one frame.
 const MAX_FRAME_SIZE: usize = 16 << 20;
@@ -81,9 +81,9 @@ async fn update_reports(base: &str, agent: &str) -> uniws::Result<()> {
         Ok(ws) => ws,
         // With shutdownOnComplete, wstest writes the reports and stops at once, often before
         // its handshake answer leaves: a connection it closes mid-handshake is the expected end.
-        Err(Error::Handshake { status: None, reason }) => {
+        Err(Error::Handshake { failure: failure @ HandshakeFailure::ClosedEarly, .. }) => {
             eprintln!(
-                "autobahn_client: updateReports: {reason} (wstest shuts down once the reports are written)"
+                "autobahn_client: updateReports: {failure} (wstest shuts down once the reports are written)"
             );
             return Ok(());
         }

@@ -4,6 +4,7 @@
 
 use bytes::{Bytes, BytesMut};
 
+use crate::proto::MAX_FRAGMENTS;
 use crate::{Error, Message, MessageType, Result};
 
 /// The sending side a backend provides for `send_all`.
@@ -12,10 +13,6 @@ pub(crate) trait FrameSink {
     /// Sends one frame.
     async fn send_frame(&mut self, message: Message) -> Result<()>;
 }
-
-/// The most fragments `recv_all` puts together into one message: many tiny fragments cost
-/// far more than their bytes, so a peer may not send a message in more.
-pub const MAX_FRAGMENTS: usize = 1 << 16;
 
 /// The receiving side a backend provides for `recv_all`.
 pub(crate) trait FrameSource {

@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 
-use crate::CloseCode;
+use crate::proto::{CloseCode, HandshakeFailure, Violation};
 
 /// Everything that can go wrong with a WebSocket. Match on the variant; the `Display` text is
 /// for people.
@@ -41,13 +41,19 @@ pub enum Error {
         max: usize,
     },
 
-    /// The peer broke RFC 6455; the connection was failed with `code` (usually 1002).
-    #[error("protocol violation (close code {code}): {reason}")]
-    Protocol {
-        /// The close code sent to the peer.
-        code: CloseCode,
-        /// What was wrong.
-        reason: Cow<'static, str>,
+    /// The peer broke a rule of RFC 6455 or 7692 (which one is the [`Violation`]); the
+    /// connection was failed with its close code (1002, or 1007 for data that does not
+    /// inflate).
+    #[error("protocol violation (close code {code}): {0}", code = .0.close_code())]
+    Protocol(Violation),
+
+    /// In the browser, which cannot stop reading: the messages received and not yet read
+    /// went over `max` bytes, so we closed the connection with 1008 (4008 on the wire, the
+    /// browser's range). Ours to avoid by reading, not the peer's fault.
+    #[error("the receive queue went over its limit of {max} unread bytes")]
+    ReceiveQueueFull {
+        /// The limit: 64 MiB, or 16 frames of `max_frame_size` when that is more.
+        max: usize,
     },
 
     /// A text message or close reason was not valid UTF-8; the connection was failed with 1007.
@@ -61,14 +67,20 @@ pub enum Error {
     InvalidMessage(Cow<'static, str>),
 
     /// The opening handshake failed: `status` is the HTTP status involved (the server's
-    /// answer on a client; the answer we sent on a server), if any.
-    #[error("handshake failed{}: {reason}", status.map(|s| format!(" (HTTP {s})")).unwrap_or_default())]
+    /// answer on a client; the answer we sent on a server), if any; `failure` says which
+    /// rule or event.
+    #[error("handshake failed{}: {failure}", status.map(|s| format!(" (HTTP {s})")).unwrap_or_default())]
     Handshake {
         /// The HTTP status.
         status: Option<u16>,
-        /// What was wrong.
-        reason: Cow<'static, str>,
+        /// What went wrong.
+        failure: HandshakeFailure,
     },
+
+    /// The options given cannot be used as they are (a subprotocol that is not a token, a
+    /// header with a line break): the caller's mistake, found before anything was sent.
+    #[error("invalid options: {0}")]
+    InvalidOptions(Cow<'static, str>),
 
     /// The proxy failed: it refused the tunnel (`status` is its HTTP answer, 407 when it
     /// wants credentials), or its SOCKS5 negotiation failed.
@@ -108,22 +120,17 @@ pub enum Error {
 }
 
 impl Error {
-    /// A protocol violation found by the codec (native only: browsers hide frames).
-    #[cfg(not(target_arch = "wasm32"))]
-    pub(crate) fn protocol(reason: &'static str) -> Self {
-        Self::Protocol { code: CloseCode::PROTOCOL_ERROR, reason: Cow::Borrowed(reason) }
-    }
-
-    pub(crate) fn handshake(status: Option<u16>, reason: impl Into<Cow<'static, str>>) -> Self {
-        Self::Handshake { status, reason: reason.into() }
+    pub(crate) fn handshake(status: Option<u16>, failure: HandshakeFailure) -> Self {
+        Self::Handshake { status, failure }
     }
 
     /// The close code that fails the connection after this error was seen on receive, if the
     /// error is the peer's fault.
     pub fn close_code(&self) -> Option<CloseCode> {
         match self {
-            Self::Protocol { code, .. } => Some(*code),
+            Self::Protocol(violation) => Some(violation.close_code()),
             Self::HeartbeatTimeout => Some(CloseCode::INTERNAL_ERROR),
+            Self::ReceiveQueueFull { .. } => Some(CloseCode::POLICY_VIOLATION),
             Self::InvalidUtf8 => Some(CloseCode::INVALID_PAYLOAD),
             Self::FrameTooLarge { .. } | Self::MessageTooLarge { .. } | Self::TooManyFragments { .. } => {
                 Some(CloseCode::MESSAGE_TOO_BIG)

@@ -27,6 +27,7 @@ mod compression;
 mod error;
 mod message;
 mod options;
+pub mod proto;
 mod reconnect;
 mod stream;
 mod websocket;
@@ -35,16 +36,14 @@ mod websocket;
 mod browser;
 #[cfg(not(target_arch = "wasm32"))]
 mod native;
-#[cfg(not(target_arch = "wasm32"))]
-pub mod proto;
 
-pub use assemble::MAX_FRAGMENTS;
 pub use compression::{DEFAULT_COMPRESSION_THRESHOLD, DeflateOptions};
 pub use error::{Error, Result};
-pub use message::{CloseCode, MAX_CLOSE_REASON, Message, MessageType};
+pub use message::{Message, MessageType};
 pub use options::{
     Auth, ConnectOptions, DEFAULT_CLOSE_TIMEOUT, DEFAULT_MAX_FRAME_SIZE, DEFAULT_MAX_MESSAGE_SIZE, Heartbeat,
 };
+pub use proto::{CloseCode, HandshakeFailure, MAX_CLOSE_REASON, MAX_FRAGMENTS, Violation};
 pub use reconnect::{ConnectionState, Disconnect, ReconnectPolicy, Reconnecting, ReconnectingSender};
 pub use stream::Messages;
 pub use websocket::WebSocket;

@@ -302,7 +302,7 @@ impl ConnectOptions {
     /// Every subprotocol offered must be a non-empty token.
     pub(crate) fn check_protocols(&self) -> Result<()> {
         if self.protocols.iter().any(|p| p.is_empty() || p.contains([',', ' ', '\t', '\r', '\n'])) {
-            return Err(Error::handshake(None, "a subprotocol must be a non-empty token"));
+            return Err(Error::InvalidOptions("a subprotocol must be a non-empty token".into()));
         }
         Ok(())
     }

@@ -14,7 +14,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use uniws::proto::deflate::{Deflater, Inflater};
 use uniws::proto::handshake::accept_key;
-use uniws::{ConnectOptions, DeflateOptions, Error, Message, MessageType, ServerOptions, WebSocket, connect};
+use uniws::{
+    ConnectOptions, DeflateOptions, Error, Message, MessageType, ServerOptions, Violation, WebSocket, connect,
+};
 use wire::{BINARY, CLOSE, CONTINUATION, FIN, KEY, PING, RSV1, RSV2, TEXT, header_value, masked};
 
 use uniws_test_support::wire;
@@ -247,17 +249,25 @@ async fn violation(negotiate: bool, frames: &[Vec<u8>]) -> (u16, Error) {
 async fn rsv1_where_it_may_not_be_fails_with_1002() {
     let hello = [0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00];
     let cases = [
-        (false, vec![masked(FIN | RSV1 | TEXT, &hello)]),
-        (true, vec![masked(RSV1 | TEXT, &hello[..3]), masked(FIN | RSV1 | CONTINUATION, &hello[3..])]),
-        (true, vec![masked(TEXT, b"a"), masked(FIN | RSV1 | CONTINUATION, &hello)]),
-        (true, vec![masked(FIN | RSV1 | PING, b"")]),
-        (true, vec![masked(FIN | RSV1 | CLOSE, &1000u16.to_be_bytes())]),
-        (true, vec![masked(FIN | RSV2 | TEXT, b"a")]),
+        (false, vec![masked(FIN | RSV1 | TEXT, &hello)], Violation::ReservedBits),
+        (
+            true,
+            vec![masked(RSV1 | TEXT, &hello[..3]), masked(FIN | RSV1 | CONTINUATION, &hello[3..])],
+            Violation::CompressedContinuation,
+        ),
+        (
+            true,
+            vec![masked(TEXT, b"a"), masked(FIN | RSV1 | CONTINUATION, &hello)],
+            Violation::CompressedContinuation,
+        ),
+        (true, vec![masked(FIN | RSV1 | PING, b"")], Violation::CompressedControl),
+        (true, vec![masked(FIN | RSV1 | CLOSE, &1000u16.to_be_bytes())], Violation::CompressedControl),
+        (true, vec![masked(FIN | RSV2 | TEXT, b"a")], Violation::ReservedBits),
     ];
-    for (negotiate, frames) in cases {
+    for (negotiate, frames, rule) in cases {
         let (code, error) = violation(negotiate, &frames).await;
         assert_eq!(code, 1002, "{frames:x?}");
-        assert!(matches!(error, Error::Protocol { code, .. } if code.0 == 1002), "{error:?}");
+        assert!(matches!(error, Error::Protocol(violation) if violation == rule), "{rule:?}: {error:?}");
     }
 }
 
@@ -265,31 +275,38 @@ async fn rsv1_where_it_may_not_be_fails_with_1002() {
 async fn corrupt_trailing_or_invalid_text_data_fails_with_1007() {
     let mut trailing = vec![0xf3, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00];
     trailing.extend(b"more");
-    for (what, frames, utf8) in [
-        ("a reserved block type", vec![masked(FIN | RSV1 | BINARY, &[0xff, 0xff, 0xff])], false),
+    // `None`: invalid UTF-8 rather than a deflate rule.
+    for (what, frames, rule) in [
+        (
+            "a reserved block type",
+            vec![masked(FIN | RSV1 | BINARY, &[0xff, 0xff, 0xff])],
+            Some(Violation::InvalidDeflate),
+        ),
         (
             "stored block lengths that disagree",
             vec![masked(FIN | RSV1 | BINARY, &[0x00, 0x05, 0x00, 0x00, 0x00])],
-            false,
+            Some(Violation::InvalidDeflate),
         ),
-        ("bytes after the final block", vec![masked(FIN | RSV1 | BINARY, &trailing)], false),
-        ("invalid UTF-8 once inflated", vec![masked(FIN | RSV1 | TEXT, &deflate(b"ok \xff\xfe"))], true),
+        (
+            "bytes after the final block",
+            vec![masked(FIN | RSV1 | BINARY, &trailing)],
+            Some(Violation::DataAfterFinalBlock),
+        ),
+        ("invalid UTF-8 once inflated", vec![masked(FIN | RSV1 | TEXT, &deflate(b"ok \xff\xfe"))], None),
         (
             "UTF-8 cut short at the message's end",
             vec![
                 masked(RSV1 | TEXT, &deflate(b"\xe2\x82")[..1]),
                 masked(FIN | CONTINUATION, &deflate(b"\xe2\x82")[1..]),
             ],
-            true,
+            None,
         ),
     ] {
         let (code, error) = violation(true, &frames).await;
         assert_eq!(code, 1007, "{what}");
-        match utf8 {
-            true => assert!(matches!(error, Error::InvalidUtf8), "{what}: {error:?}"),
-            false => {
-                assert!(matches!(error, Error::Protocol { code, .. } if code.0 == 1007), "{what}: {error:?}")
-            }
+        match rule {
+            None => assert!(matches!(error, Error::InvalidUtf8), "{what}: {error:?}"),
+            Some(rule) => assert!(matches!(error, Error::Protocol(v) if v == rule), "{what}: {error:?}"),
         }
     }
 }

@@ -15,7 +15,9 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt, DuplexStream};
 use tokio::net::TcpStream;
 use tokio::time::timeout;
 use uniws::proto::handshake::accept_key;
-use uniws::{ConnectOptions, Error, Message, ServerOptions, WebSocket, connect, request_handler};
+use uniws::{
+    ConnectOptions, Error, HandshakeFailure, Message, ServerOptions, WebSocket, connect, request_handler,
+};
 
 /// Reads an HTTP head (up to and including the blank line), or whatever came before EOF.
 async fn read_head(stream: &mut TcpStream) -> String {
@@ -322,14 +324,20 @@ async fn a_non_101_answer_is_a_handshake_error_with_its_status() {
     })
     .await;
     let err = connect_err(&format!("ws://{}/", fake.addr), &ConnectOptions::new()).await;
-    assert!(matches!(err, Error::Handshake { status: Some(403), .. }), "{err:?}");
+    assert!(
+        matches!(&err, Error::Handshake { status: Some(403), failure: HandshakeFailure::NotSwitching { reason } } if reason == "Forbidden"),
+        "{err:?}"
+    );
 }
 
 #[tokio::test]
 async fn garbage_or_silence_then_close_is_a_handshake_error() {
     let garbage = Fake::start(|_, _, _| "SSH-2.0-OpenSSH_9.6\r\n\r\n".to_owned()).await;
     let err = connect_err(&format!("ws://{}/", garbage.addr), &ConnectOptions::new()).await;
-    assert!(matches!(err, Error::Handshake { status: None, .. }), "{err:?}");
+    assert!(
+        matches!(err, Error::Handshake { status: None, failure: HandshakeFailure::MalformedResponse(_) }),
+        "{err:?}"
+    );
 
     // A server that reads the request and hangs up without a word.
     let (listener, addr) = bind().await;
@@ -338,7 +346,10 @@ async fn garbage_or_silence_then_close_is_a_handshake_error() {
         read_head(&mut tcp).await;
     });
     let err = connect_err(&format!("ws://{addr}/"), &ConnectOptions::new()).await;
-    assert!(matches!(err, Error::Handshake { status: None, .. }), "{err:?}");
+    assert!(
+        matches!(err, Error::Handshake { status: None, failure: HandshakeFailure::ClosedEarly }),
+        "{err:?}"
+    );
 }
 
 #[tokio::test]
@@ -611,7 +622,8 @@ async fn redirects_are_not_followed_by_default() {
     })
     .await;
     let err = connect_err(&format!("ws://{}/", fake.addr), &ConnectOptions::new()).await;
-    assert!(matches!(err, Error::Handshake { status: Some(302), .. }), "{err:?}");
+    let failure = HandshakeFailure::NotSwitching { reason: "Found".into() };
+    assert!(matches!(&err, Error::Handshake { status: Some(302), failure: f } if *f == failure), "{err:?}");
     assert_eq!(fake.heads().len(), 1);
 }
 
@@ -622,7 +634,11 @@ async fn a_redirect_loop_stops_after_max_redirects() {
     })
     .await;
     let err = connect_err(&format!("ws://{}/", fake.addr), &ConnectOptions::new().max_redirects(3)).await;
-    assert!(matches!(err, Error::Handshake { status: Some(302 | 301), .. }), "{err:?}");
+    let failure = HandshakeFailure::TooManyRedirects { max: 3 };
+    assert!(
+        matches!(&err, Error::Handshake { status: Some(302 | 301), failure: f } if *f == failure),
+        "{err:?}"
+    );
     // The first request and three redirects: four requests, then it stops.
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert_eq!(fake.heads().len(), 4, "{:#?}", fake.heads());
@@ -692,12 +708,18 @@ async fn a_redirect_without_location_or_to_a_non_websocket_url_fails() {
         Fake::start(|_, _, _| "HTTP/1.1 302 Found\r\nContent-Length: 0\r\n\r\n".to_owned()).await;
     let options = ConnectOptions::new().max_redirects(3);
     let err = connect_err(&format!("ws://{}/", no_location.addr), &options).await;
-    assert!(matches!(err, Error::Handshake { status: Some(302), .. }), "{err:?}");
+    assert!(
+        matches!(err, Error::Handshake { status: Some(302), failure: HandshakeFailure::BadRedirect(_) }),
+        "{err:?}"
+    );
 
     let to_ftp =
         Fake::start(|_, _, _| "HTTP/1.1 301 Moved\r\nLocation: ftp://127.0.0.1/x\r\n\r\n".to_owned()).await;
     let err = connect_err(&format!("ws://{}/", to_ftp.addr), &options).await;
-    assert!(matches!(err, Error::Handshake { status: Some(301), .. }), "{err:?}");
+    assert!(
+        matches!(err, Error::Handshake { status: Some(301), failure: HandshakeFailure::BadRedirect(_) }),
+        "{err:?}"
+    );
 }
 
 #[tokio::test]
@@ -785,7 +807,7 @@ async fn line_breaks_in_header_values_are_refused_before_anything_is_sent() {
     ];
     for options in &cases {
         let err = connect_err(&url, options).await;
-        assert!(matches!(err, Error::Handshake { status: None, .. }), "{options:?}: {err:?}");
+        assert!(matches!(err, Error::InvalidOptions(_)), "{options:?}: {err:?}");
     }
     // Not even a TCP connection was made.
     let accepted = timeout(Duration::from_millis(200), listener.accept()).await;
@@ -798,7 +820,7 @@ async fn subprotocols_that_are_not_tokens_are_refused() {
     let url = format!("ws://{addr}/");
     for options in [ConnectOptions::new().protocols(["a b"]), ConnectOptions::new().protocols(["a,b"])] {
         let err = connect_err(&url, &options).await;
-        assert!(matches!(err, Error::Handshake { status: None, .. }), "{options:?}: {err:?}");
+        assert!(matches!(err, Error::InvalidOptions(_)), "{options:?}: {err:?}");
     }
     let accepted = timeout(Duration::from_millis(200), listener.accept()).await;
     assert!(accepted.is_err());
@@ -829,7 +851,7 @@ async fn line_breaks_in_a_bearer_token_are_refused_before_anything_is_sent() {
         !heads.iter().any(|head| head.contains("\r\nX-Injected: yes\r\n")),
         "a header was injected through the bearer token: {heads:#?}"
     );
-    assert!(matches!(result, Err(Error::Handshake { status: None, .. })), "{result:?}");
+    assert!(matches!(result, Err(Error::InvalidOptions(_))), "{result:?}");
     assert!(heads.is_empty(), "a request was sent: {heads:#?}");
 }
 
@@ -838,7 +860,10 @@ async fn a_response_head_over_16_kib_is_refused() {
     let fake =
         Fake::start(|_, head, _| switching(head, &format!("X-Big: {}\r\n", "z".repeat(20 * 1024)))).await;
     let err = connect_err(&format!("ws://{}/", fake.addr), &ConnectOptions::new()).await;
-    assert!(matches!(err, Error::Handshake { status: None, .. }), "{err:?}");
+    assert!(
+        matches!(err, Error::Handshake { status: None, failure: HandshakeFailure::ResponseTooLarge }),
+        "{err:?}"
+    );
 }
 
 #[tokio::test]

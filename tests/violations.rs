@@ -22,7 +22,8 @@ use tokio::sync::oneshot;
 use tokio::time::timeout;
 use uniws::proto::handshake::accept_key;
 use uniws::{
-    ConnectOptions, Error, Message, MessageType, ServerOptions, WebSocket, connect, request_handler,
+    ConnectOptions, Error, Message, MessageType, ServerOptions, Violation, WebSocket, connect,
+    request_handler,
 };
 use wire::{
     BINARY, CLOSE, CONTINUATION, FIN, KEY, Len, MASK, PING, PONG, RSV1, RSV2, RSV3, TEXT, header_value,
@@ -199,8 +200,8 @@ async fn serve_once(options: ServerOptions, mode: Mode) -> (SocketAddr, oneshot:
 /// The error a violation must produce locally.
 #[derive(Clone, Copy, Debug)]
 enum Failure {
-    /// `Error::Protocol` with code 1002.
-    Protocol,
+    /// `Error::Protocol` for this rule (close code 1002).
+    Protocol(Violation),
     /// `Error::InvalidUtf8` (1007).
     InvalidUtf8,
     /// `Error::FrameTooLarge` (1009).
@@ -215,7 +216,7 @@ impl Failure {
     /// The close code that must go on the wire.
     fn code(self) -> Option<u16> {
         match self {
-            Self::Protocol => Some(1002),
+            Self::Protocol(_) => Some(1002),
             Self::InvalidUtf8 => Some(1007),
             Self::FrameTooLarge | Self::MessageTooLarge => Some(1009),
             Self::Eof => None,
@@ -224,7 +225,7 @@ impl Failure {
 
     fn matches(self, error: &Error) -> bool {
         match (self, error) {
-            (Self::Protocol, Error::Protocol { code, .. }) => code.0 == 1002,
+            (Self::Protocol(rule), Error::Protocol(violation)) => rule == *violation,
             (Self::InvalidUtf8, Error::InvalidUtf8)
             | (Self::FrameTooLarge, Error::FrameTooLarge { .. })
             | (Self::MessageTooLarge, Error::MessageTooLarge { .. }) => true,
@@ -355,48 +356,68 @@ async fn run_cases(cases: Vec<Case>) {
 async fn server_fails_bad_frame_headers_with_1002() {
     use Failure::Protocol;
     let cases = vec![
-        Case::fails("unmasked client frame", raw_frame(FIN | TEXT, Len::Exact, None, b"hi"), Protocol),
-        Case::fails("RSV1 without an extension", masked(FIN | RSV1 | TEXT, b"hi"), Protocol),
-        Case::fails("RSV2", masked(FIN | RSV2 | BINARY, b"hi"), Protocol),
-        Case::fails("RSV3", masked(FIN | RSV3 | TEXT, b"hi"), Protocol),
-        Case::fails("reserved data opcode 0x3", masked(FIN | 0x3, b"x"), Protocol),
-        Case::fails("reserved control opcode 0xB", masked(FIN | 0xb, b"x"), Protocol),
+        Case::fails(
+            "unmasked client frame",
+            raw_frame(FIN | TEXT, Len::Exact, None, b"hi"),
+            Protocol(Violation::UnmaskedClientFrame),
+        ),
+        Case::fails(
+            "RSV1 without an extension",
+            masked(FIN | RSV1 | TEXT, b"hi"),
+            Protocol(Violation::ReservedBits),
+        ),
+        Case::fails("RSV2", masked(FIN | RSV2 | BINARY, b"hi"), Protocol(Violation::ReservedBits)),
+        Case::fails("RSV3", masked(FIN | RSV3 | TEXT, b"hi"), Protocol(Violation::ReservedBits)),
+        Case::fails("reserved data opcode 0x3", masked(FIN | 0x3, b"x"), Protocol(Violation::ReservedOpcode)),
+        Case::fails(
+            "reserved control opcode 0xB",
+            masked(FIN | 0xb, b"x"),
+            Protocol(Violation::ReservedOpcode),
+        ),
         Case::fails(
             "ping of 126 bytes in the 16-bit form",
             raw_frame(FIN | PING, Len::Bits16(126), Some(MASK), &[b'p'; 126]),
-            Protocol,
+            Protocol(Violation::ControlTooLong),
         ),
-        Case::fails("fragmented ping (FIN clear)", masked(PING, b"p"), Protocol),
+        Case::fails(
+            "fragmented ping (FIN clear)",
+            masked(PING, b"p"),
+            Protocol(Violation::FragmentedControl),
+        ),
         Case::fails(
             "length 5 in the 16-bit form",
             raw_frame(FIN | BINARY, Len::Bits16(5), Some(MASK), b"hello"),
-            Protocol,
+            Protocol(Violation::NonMinimalLength),
         ),
         Case::fails(
             "length 5 in the 64-bit form",
             raw_frame(FIN | BINARY, Len::Bits64(5), Some(MASK), b"hello"),
-            Protocol,
+            Protocol(Violation::NonMinimalLength),
         ),
         Case::fails(
             "64-bit length with the high bit set (header only)",
             raw_frame(FIN | BINARY, Len::Bits64(1 << 63 | 1 << 20), Some(MASK), &[]),
-            Protocol,
+            Protocol(Violation::LengthHighBit),
         ),
-        Case::fails("continuation with no message started", masked(FIN | CONTINUATION, b"x"), Protocol),
+        Case::fails(
+            "continuation with no message started",
+            masked(FIN | CONTINUATION, b"x"),
+            Protocol(Violation::UnexpectedContinuation),
+        ),
         Case::fails(
             "new text frame inside a fragmented binary message",
             [masked(BINARY, b"part"), masked(FIN | TEXT, b"new")].concat(),
-            Protocol,
+            Protocol(Violation::InterleavedMessage),
         ),
         Case::fails(
             "new binary frame inside a fragmented text message",
             [masked(TEXT, b"part"), masked(FIN | BINARY, b"new")].concat(),
-            Protocol,
+            Protocol(Violation::InterleavedMessage),
         ),
         Case::fails(
             "unmasked continuation inside recv_all",
             [masked(TEXT, b"part"), raw_frame(FIN | CONTINUATION, Len::Exact, None, b"rest")].concat(),
-            Protocol,
+            Protocol(Violation::UnmaskedClientFrame),
         )
         .mode(Mode::RecvAll(1000)),
         // A ping answered before the violation: its pong goes out first, then the close.
@@ -405,7 +426,7 @@ async fn server_fails_bad_frame_headers_with_1002() {
             ..Case::fails(
                 "violation after a ping",
                 [masked(FIN | PING, b"first"), masked(FIN | RSV1 | BINARY, b"x")].concat(),
-                Protocol,
+                Protocol(Violation::ReservedBits),
             )
         },
     ];
@@ -481,7 +502,11 @@ async fn server_fails_invalid_utf8_with_1007_as_soon_as_it_is_seen() {
 async fn server_checks_close_frames() {
     let close = |payload: &[u8]| masked(FIN | CLOSE, payload);
     let mut cases = vec![
-        Case::fails("close payload of one byte", close(&[0x03]), Failure::Protocol),
+        Case::fails(
+            "close payload of one byte",
+            close(&[0x03]),
+            Failure::Protocol(Violation::OneByteClosePayload),
+        ),
         Case::fails(
             "close reason with invalid UTF-8",
             close(&close_payload(1000, b"bye\xff\xfe")),
@@ -492,7 +517,7 @@ async fn server_checks_close_frames() {
         cases.push(Case::fails(
             format!("close code {code}"),
             close(&close_payload(code, b"")),
-            Failure::Protocol,
+            Failure::Protocol(Violation::ForbiddenCloseCode),
         ));
     }
     for code in [1000, 1001, 3000, 4999] {
@@ -627,13 +652,21 @@ async fn client_case(frame: Vec<u8>, failure: Failure) {
 #[tokio::test]
 async fn client_fails_a_misbehaving_server() {
     let cases = [
-        ("masked server frame", raw_frame(FIN | TEXT, Len::Exact, Some(MASK), b"hi"), Failure::Protocol),
+        (
+            "masked server frame",
+            raw_frame(FIN | TEXT, Len::Exact, Some(MASK), b"hi"),
+            Failure::Protocol(Violation::MaskedServerFrame),
+        ),
         ("invalid UTF-8 text", raw_frame(FIN | TEXT, Len::Exact, None, b"a\xffb"), Failure::InvalidUtf8),
-        ("reserved opcode", raw_frame(FIN | 0x3, Len::Exact, None, b""), Failure::Protocol),
+        (
+            "reserved opcode",
+            raw_frame(FIN | 0x3, Len::Exact, None, b""),
+            Failure::Protocol(Violation::ReservedOpcode),
+        ),
         (
             "close code 1005",
             raw_frame(FIN | CLOSE, Len::Exact, None, &close_payload(1005, b"")),
-            Failure::Protocol,
+            Failure::Protocol(Violation::ForbiddenCloseCode),
         ),
         (
             "frame over 1 MiB (header only)",

@@ -213,7 +213,8 @@ async fn unread_flood(id: &str, count: usize, options: &ConnectOptions) -> usize
             Err(e) => break e,
         }
     };
-    assert!(matches!(err, Error::Protocol { code: CloseCode::POLICY_VIOLATION, .. }), "{err}");
+    assert!(matches!(err, Error::ReceiveQueueFull { .. }), "{err}");
+    assert_eq!(err.close_code(), Some(CloseCode::POLICY_VIOLATION));
     received
 }
 

@@ -114,7 +114,13 @@ pub async fn failures_before_open_are_errors(closed: &str, silent: &str) {
         "{refused}"
     );
     #[cfg(target_arch = "wasm32")]
-    assert!(matches!(refused, Error::Handshake { status: None, .. }), "{refused}");
+    assert!(
+        matches!(
+            refused,
+            Error::Handshake { status: None, failure: uniws::HandshakeFailure::BrowserRefused }
+        ),
+        "{refused}"
+    );
     let options = ConnectOptions::new().timeout(Duration::from_millis(500));
     let silent = connect(silent, &options).await.expect_err("the server never answers");
     assert!(matches!(silent, Error::Timeout), "{silent}");

@@ -7,7 +7,7 @@ use std::future::poll_fn;
 use std::task::Poll;
 
 use super::websocket::{Socket, js_error, within};
-use crate::{ConnectOptions, Error, Result, WebSocket};
+use crate::{ConnectOptions, Error, HandshakeFailure, Result, WebSocket};
 
 /// Received messages the application has not taken yet may hold at most this many bytes,
 /// or sixteen frames if that is more.
@@ -37,11 +37,7 @@ pub async fn connect(url: &str, options: &ConnectOptions) -> Result<WebSocket> {
         if events.opened {
             Poll::Ready(Ok(()))
         } else if events.closed {
-            Poll::Ready(Err(Error::handshake(
-                None,
-                "the browser could not open the connection (refused, unreachable, TLS or handshake \
-                 failure: the browser does not say which)",
-            )))
+            Poll::Ready(Err(Error::handshake(None, HandshakeFailure::BrowserRefused)))
         } else {
             events.wait(cx.waker());
             Poll::Pending

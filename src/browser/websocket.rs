@@ -37,6 +37,8 @@ pub(crate) struct Socket {
     close_timeout: Duration,
     /// The heartbeat as an idle timeout: a `recv` that hears nothing for this long fails.
     idle_timeout: Option<Duration>,
+    /// The unread bytes past which the connection is closed (`Error::ReceiveQueueFull`).
+    queue_limit: usize,
     _handlers: Handlers,
 }
 
@@ -53,6 +55,7 @@ impl Socket {
             max_message_size: options.max_message_size,
             close_timeout: options.close_timeout,
             idle_timeout: options.heartbeat.map(|h| h.interval.saturating_add(h.timeout)),
+            queue_limit,
             _handlers: handlers,
         }
     }
@@ -278,8 +281,7 @@ impl RecvHalf {
             self.done = true;
             if overflowed {
                 // Our own close, after the messages that fitted: say why instead.
-                let reason = "the receive queue went over its limit".into();
-                return Poll::Ready(Err(Error::Protocol { code: CloseCode::POLICY_VIOLATION, reason }));
+                return Poll::Ready(Err(Error::ReceiveQueueFull { max: self.socket.queue_limit }));
             }
             return Poll::Ready(Ok(message));
         }

@@ -7,8 +7,8 @@ use std::net::SocketAddr;
 
 use url::Url;
 
-use crate::Error;
 use crate::proto::handshake::{Headers, Rejection, UpgradeRequest, encode_response};
+use crate::{Error, HandshakeFailure};
 
 /// The head of an upgrade request that passed the protocol's checks, with the peer's
 /// address: what a request check decides on.
@@ -126,7 +126,7 @@ impl Refusal {
 
     /// The error the server's `accept` returns for this refusal.
     pub fn into_error(self) -> Error {
-        Error::handshake(Some(self.status), "refused by the request check")
+        Error::handshake(Some(self.status), HandshakeFailure::Refused("by the request check"))
     }
 }
 

@@ -16,7 +16,7 @@ use crate::options::websocket_url;
 use crate::proto::Role;
 use crate::proto::deflate::client_offer;
 use crate::proto::handshake::{ClientRequest, Response, generate_key, parse_response, validate_response};
-use crate::{Auth, ConnectOptions, Error, Result, WebSocket};
+use crate::{Auth, ConnectOptions, Error, HandshakeFailure, Result, WebSocket};
 
 /// The largest response head accepted.
 const MAX_RESPONSE_HEAD: usize = 16 * 1024;
@@ -78,10 +78,8 @@ async fn connect_following_redirects(url: &str, options: &ConnectOptions) -> Res
         }
         hops += 1;
         if hops > options.max_redirects {
-            return Err(Error::handshake(
-                Some(response.status),
-                format!("more than {} redirects", options.max_redirects),
-            ));
+            let failure = HandshakeFailure::TooManyRedirects { max: options.max_redirects };
+            return Err(Error::handshake(Some(response.status), failure));
         }
         url = redirect_target(&url, &response)?;
     }
@@ -93,14 +91,14 @@ fn redirect_target(from: &Url, response: &Response) -> Result<Url> {
     let location = response
         .headers
         .get_str("location")
-        .ok_or_else(|| Error::handshake(status, "redirect without a Location"))?;
+        .ok_or_else(|| Error::handshake(status, HandshakeFailure::BadRedirect("no Location".into())))?;
     let target = from
         .join(location.trim())
-        .map_err(|e| Error::handshake(status, format!("bad redirect Location: {e}")))?;
-    let target =
-        websocket_url(target).map_err(|_| Error::handshake(status, "redirect to a non-WebSocket URL"))?;
+        .map_err(|e| Error::handshake(status, HandshakeFailure::BadRedirect(e.to_string())))?;
+    let target = websocket_url(target)
+        .map_err(|_| Error::handshake(status, HandshakeFailure::BadRedirect("not a WebSocket URL".into())))?;
     if from.scheme() == "wss" && target.scheme() == "ws" {
-        return Err(Error::handshake(status, "refusing a redirect from wss to ws"));
+        return Err(Error::handshake(status, HandshakeFailure::InsecureRedirect));
     }
     Ok(target)
 }
@@ -113,7 +111,9 @@ fn check_options(options: &ConnectOptions) -> Result<()> {
         _ => None,
     };
     if texts.chain(&options.protocols).chain(token).any(|t| t.contains(['\r', '\n'])) {
-        return Err(Error::handshake(None, "a header, cookie, token or subprotocol contains a line break"));
+        return Err(Error::InvalidOptions(
+            "a header, cookie, token or subprotocol contains a line break".into(),
+        ));
     }
     options.check_protocols()
 }
@@ -202,7 +202,7 @@ async fn handshake(
             return Ok(Answer { response, key, stream, buffered: buf });
         }
         if stream.read_buf(&mut buf).await? == 0 {
-            return Err(Error::handshake(None, "the server closed the connection during the handshake"));
+            return Err(Error::handshake(None, HandshakeFailure::ClosedEarly));
         }
     }
 }

@@ -18,7 +18,9 @@ use crate::options::{DEFAULT_MAX_FRAME_SIZE, DEFAULT_MAX_MESSAGE_SIZE};
 use crate::proto::Role;
 use crate::proto::deflate::{DeflateParams, accept_offer};
 use crate::proto::handshake::{Rejection, UpgradeRequest, accept_response, parse_request, protocol_refused};
-use crate::{CloseCode, DEFAULT_CLOSE_TIMEOUT, DeflateOptions, Error, Heartbeat, Result, WebSocket};
+use crate::{
+    CloseCode, DEFAULT_CLOSE_TIMEOUT, DeflateOptions, Error, HandshakeFailure, Heartbeat, Result, WebSocket,
+};
 
 type SelectProtocol = dyn Fn(&[String]) -> Option<String> + Send + Sync;
 
@@ -222,7 +224,7 @@ impl ServerOptions {
                 Err(rejection) => return Err(refuse(stream, rejection.into()).await),
             }
             if stream.read_buf(&mut buf).await? == 0 {
-                return Err(Error::handshake(None, "the client closed the connection during the handshake"));
+                return Err(Error::handshake(None, HandshakeFailure::ClosedEarly));
             }
         };
         let state = match check(&Request::new(&request, stream.peer_addr())) {

@@ -3,19 +3,19 @@
 
 use bytes::{BufMut, Bytes, BytesMut};
 
-pub use crate::message::MAX_CLOSE_REASON;
-use crate::{CloseCode, Error, Message};
+use super::{CloseCode, MAX_CLOSE_REASON, Violation};
+use crate::{Error, Message};
 
 /// Parses a received close payload into a close message. A 1-byte payload or a code that may
 /// not be sent is a protocol error (1002); a reason that is not UTF-8 is `InvalidUtf8` (1007).
 pub fn parse_close_payload(payload: Bytes) -> Result<Message, Error> {
     match payload.len() {
         0 => Ok(Message::close_from_utf8(None, payload)),
-        1 => Err(Error::protocol("close payload of one byte")),
+        1 => Err(Error::Protocol(Violation::OneByteClosePayload)),
         _ => {
             let code = CloseCode(u16::from_be_bytes([payload[0], payload[1]]));
             if !code.is_sendable() {
-                return Err(Error::protocol("close code that may not be sent"));
+                return Err(Error::Protocol(Violation::ForbiddenCloseCode));
             }
             let reason = payload.slice(2..);
             std::str::from_utf8(&reason).map_err(|_| Error::InvalidUtf8)?;
@@ -66,7 +66,10 @@ mod tests {
         for code in [5000u16, 65535] {
             assert!(parse_close_payload(Bytes::copy_from_slice(&code.to_be_bytes())).is_err());
         }
-        assert!(matches!(parse_close_payload(Bytes::from_static(b"\x03")), Err(Error::Protocol { .. })));
+        assert!(matches!(
+            parse_close_payload(Bytes::from_static(b"\x03")),
+            Err(Error::Protocol(Violation::OneByteClosePayload))
+        ));
         assert!(matches!(
             parse_close_payload(Bytes::from_static(b"\x03\xe8\xff\xfe")),
             Err(Error::InvalidUtf8)

@@ -12,7 +12,8 @@ use super::deflate::{InflateError, Inflater};
 use super::frame::{FrameHeader, OpCode};
 use super::mask::apply_mask;
 use super::utf8::Utf8Validator;
-use crate::{CloseCode, Error, MAX_FRAGMENTS, Message, MessageType};
+use super::{MAX_FRAGMENTS, Violation};
+use crate::{Error, Message, MessageType};
 
 /// Where the receiving side stands between calls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -274,18 +275,18 @@ impl Decoder {
         let at = self.assembled;
         let Some((header, header_len)) = FrameHeader::decode(&buf[at..])? else { return Ok(None) };
         match (self.role, header.mask) {
-            (Role::Server, None) => return Err(Error::protocol("unmasked frame from a client")),
-            (Role::Client, Some(_)) => return Err(Error::protocol("masked frame from a server")),
+            (Role::Server, None) => return Err(Error::Protocol(Violation::UnmaskedClientFrame)),
+            (Role::Client, Some(_)) => return Err(Error::Protocol(Violation::MaskedServerFrame)),
             _ => {}
         }
         if header.rsv1 {
             if self.inflater.is_none() {
-                return Err(Error::protocol("reserved bits set without a negotiated extension"));
+                return Err(Error::Protocol(Violation::ReservedBits));
             }
             match header.opcode {
                 OpCode::Text | OpCode::Binary => {}
-                OpCode::Continuation => return Err(Error::protocol("RSV1 set on a continuation frame")),
-                _ => return Err(Error::protocol("RSV1 set on a control frame")),
+                OpCode::Continuation => return Err(Error::Protocol(Violation::CompressedContinuation)),
+                _ => return Err(Error::Protocol(Violation::CompressedControl)),
             }
         }
         // Control frames are capped at 125 bytes by the header rules, whatever the limit.
@@ -295,10 +296,10 @@ impl Decoder {
         let kind = match (header.opcode, self.state) {
             (OpCode::Continuation, ReadState::Fragmented(kind)) => kind,
             (OpCode::Continuation, _) => {
-                return Err(Error::protocol("continuation frame with no message in progress"));
+                return Err(Error::Protocol(Violation::UnexpectedContinuation));
             }
             (OpCode::Text | OpCode::Binary, ReadState::Fragmented(_)) => {
-                return Err(Error::protocol("new message before the fragmented one finished"));
+                return Err(Error::Protocol(Violation::InterleavedMessage));
             }
             (OpCode::Text, _) => MessageType::Text,
             (OpCode::Binary, _) => MessageType::Binary,
@@ -339,9 +340,7 @@ impl Decoder {
             Err(InflateError::TooLarge) => {
                 return Err(Error::FrameTooLarge { size: inflated.len() as u64, max: self.max_frame_size });
             }
-            Err(InflateError::Corrupt(reason)) => {
-                return Err(Error::Protocol { code: CloseCode::INVALID_PAYLOAD, reason: reason.into() });
-            }
+            Err(InflateError::Corrupt(violation)) => return Err(Error::Protocol(violation)),
         }
         self.compressed = !header.fin;
         if kind == MessageType::Text {

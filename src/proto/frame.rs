@@ -1,6 +1,7 @@
 //! Frame headers (RFC 6455 §5.2): opcodes, the FIN and RSV bits, the 7/16/64-bit payload
 //! length and the masking key, decoded strictly and encoded minimally.
 
+use super::Violation;
 use crate::Error;
 
 /// The largest header: 2 bytes, an 8-byte length and a 4-byte masking key.
@@ -81,9 +82,10 @@ impl FrameHeader {
     pub fn decode(buf: &[u8]) -> Result<Option<(Self, usize)>, Error> {
         let [b0, b1, ..] = *buf else { return Ok(None) };
         if b0 & 0x30 != 0 {
-            return Err(Error::protocol("reserved bits set without a negotiated extension"));
+            return Err(Error::Protocol(Violation::ReservedBits));
         }
-        let opcode = OpCode::from_bits(b0 & 0x0f).ok_or_else(|| Error::protocol("reserved opcode"))?;
+        let opcode =
+            OpCode::from_bits(b0 & 0x0f).ok_or_else(|| Error::Protocol(Violation::ReservedOpcode))?;
         let fin = b0 & 0x80 != 0;
         let rsv1 = b0 & 0x40 != 0;
         let masked = b1 & 0x80 != 0;
@@ -92,7 +94,7 @@ impl FrameHeader {
                 let Some(bytes) = buf.get(2..4) else { return Ok(None) };
                 let n = u16::from_be_bytes([bytes[0], bytes[1]]) as u64;
                 if n < 126 {
-                    return Err(Error::protocol("payload length not in minimal form"));
+                    return Err(Error::Protocol(Violation::NonMinimalLength));
                 }
                 (n, 4)
             }
@@ -100,10 +102,10 @@ impl FrameHeader {
                 let Some(bytes) = buf.get(2..10) else { return Ok(None) };
                 let n = u64::from_be_bytes(bytes.try_into().expect("8 bytes"));
                 if n >> 63 != 0 {
-                    return Err(Error::protocol("payload length has its high bit set"));
+                    return Err(Error::Protocol(Violation::LengthHighBit));
                 }
                 if n <= u16::MAX as u64 {
-                    return Err(Error::protocol("payload length not in minimal form"));
+                    return Err(Error::Protocol(Violation::NonMinimalLength));
                 }
                 (n, 10)
             }
@@ -111,10 +113,10 @@ impl FrameHeader {
         };
         if opcode.is_control() {
             if !fin {
-                return Err(Error::protocol("fragmented control frame"));
+                return Err(Error::Protocol(Violation::FragmentedControl));
             }
             if payload_len > MAX_CONTROL_PAYLOAD as u64 {
-                return Err(Error::protocol("control frame payload over 125 bytes"));
+                return Err(Error::Protocol(Violation::ControlTooLong));
             }
         }
         let mask = if masked {
@@ -200,23 +202,24 @@ mod tests {
         assert!(!h.fin);
     }
 
-    fn protocol_error(bytes: &[u8]) -> bool {
-        matches!(FrameHeader::decode(bytes), Err(Error::Protocol { code, .. }) if code.0 == 1002)
+    fn violates(bytes: &[u8], rule: Violation) -> bool {
+        matches!(FrameHeader::decode(bytes), Err(Error::Protocol(v)) if v == rule)
     }
 
     #[test]
     fn rejects_what_the_rfc_forbids() {
         let (h, _) = FrameHeader::decode(&[0xc1, 0x00]).unwrap().unwrap();
         assert!(h.rsv1, "RSV1 is reported, for the decoder to judge");
-        assert!(protocol_error(&[0xa1, 0x00]), "RSV2");
-        assert!(protocol_error(&[0x91, 0x00]), "RSV3");
+        assert!(violates(&[0xa1, 0x00], Violation::ReservedBits), "RSV2");
+        assert!(violates(&[0x91, 0x00], Violation::ReservedBits), "RSV3");
         for op in [3, 4, 5, 6, 7, 0xb, 0xc, 0xd, 0xe, 0xf] {
-            assert!(protocol_error(&[0x80 | op, 0x00]), "opcode {op}");
+            assert!(violates(&[0x80 | op, 0x00], Violation::ReservedOpcode), "opcode {op}");
         }
-        assert!(protocol_error(&[0x09, 0x00]), "fragmented ping");
-        assert!(protocol_error(&[0x89, 0x7e, 0x00, 0x7e]), "ping of 126 bytes");
-        assert!(protocol_error(&[0x82, 0x7e, 0x00, 0x7d]), "16-bit length under 126");
-        assert!(protocol_error(&[0x82, 0x7f, 0, 0, 0, 0, 0, 0, 0xff, 0xff]), "64-bit length under 65536");
-        assert!(protocol_error(&[0x82, 0x7f, 0x80, 0, 0, 0, 0, 0, 0, 0]), "high bit");
+        assert!(violates(&[0x09, 0x00], Violation::FragmentedControl), "fragmented ping");
+        assert!(violates(&[0x89, 0x7e, 0x00, 0x7e], Violation::ControlTooLong), "ping of 126 bytes");
+        assert!(violates(&[0x82, 0x7e, 0x00, 0x7d], Violation::NonMinimalLength), "16-bit length under 126");
+        let short64 = [0x82, 0x7f, 0, 0, 0, 0, 0, 0, 0xff, 0xff];
+        assert!(violates(&short64, Violation::NonMinimalLength), "64-bit length under 65536");
+        assert!(violates(&[0x82, 0x7f, 0x80, 0, 0, 0, 0, 0, 0, 0], Violation::LengthHighBit), "high bit");
     }
 }

@@ -6,6 +6,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use sha1::{Digest, Sha1};
 
+use super::HandshakeFailure;
 use super::deflate::{DeflateParams, validate_answer};
 use crate::{DeflateOptions, Error};
 
@@ -149,7 +150,7 @@ pub fn parse_response(buf: &[u8], max_head: usize) -> Result<Option<Response>, E
     let mut response = httparse::Response::new(&mut headers);
     match response.parse(buf) {
         Ok(httparse::Status::Complete(head_len)) if head_len > max_head => {
-            Err(Error::handshake(None, "response head too large"))
+            Err(Error::handshake(None, HandshakeFailure::ResponseTooLarge))
         }
         Ok(httparse::Status::Complete(head_len)) => Ok(Some(Response {
             status: response.code.unwrap_or(0),
@@ -158,8 +159,8 @@ pub fn parse_response(buf: &[u8], max_head: usize) -> Result<Option<Response>, E
             head_len,
         })),
         Ok(httparse::Status::Partial) if buf.len() < max_head => Ok(None),
-        Ok(httparse::Status::Partial) => Err(Error::handshake(None, "response head too large")),
-        Err(e) => Err(Error::handshake(None, format!("malformed HTTP response: {e}"))),
+        Ok(httparse::Status::Partial) => Err(Error::handshake(None, HandshakeFailure::ResponseTooLarge)),
+        Err(e) => Err(Error::handshake(None, HandshakeFailure::MalformedResponse(e.to_string()))),
     }
 }
 
@@ -173,34 +174,31 @@ pub fn validate_response(
     offered: &[String],
     deflate: &DeflateOptions,
 ) -> Result<(Option<String>, Option<DeflateParams>), Error> {
-    let fail = |reason: &'static str| Err(Error::handshake(Some(response.status), reason));
+    let fail = |failure: HandshakeFailure| Err(Error::handshake(Some(response.status), failure));
     if response.status != 101 {
-        return Err(Error::handshake(
-            Some(response.status),
-            format!("server answered {} {}", response.status, response.reason),
-        ));
+        return fail(HandshakeFailure::NotSwitching { reason: response.reason.clone() });
     }
     let headers = &response.headers;
     if !headers.get("upgrade").is_some_and(|v| v.trim_ascii().eq_ignore_ascii_case(b"websocket")) {
-        return fail("missing or wrong Upgrade header");
+        return fail(HandshakeFailure::MissingUpgrade);
     }
     if !headers.has_token("connection", "upgrade") {
-        return fail("Connection header lacks the upgrade token");
+        return fail(HandshakeFailure::MissingConnectionUpgrade);
     }
     if headers.get("sec-websocket-accept").map(<[u8]>::trim_ascii) != Some(accept_key(key).as_bytes()) {
-        return fail("wrong or missing Sec-WebSocket-Accept");
+        return fail(HandshakeFailure::WrongAccept);
     }
     let compression = match validate_answer(headers.get_all("sec-websocket-extensions"), deflate) {
         Ok(compression) => compression,
-        Err(reason) => return fail(reason),
+        Err(reason) => return fail(HandshakeFailure::Extensions(reason)),
     };
     let mut chosen = headers.get_all("sec-websocket-protocol").flat_map(tokens);
     let protocol = chosen.next().map(str::to_owned);
     if chosen.next().is_some() {
-        return fail("server chose more than one subprotocol");
+        return fail(HandshakeFailure::SeveralProtocols);
     }
     match protocol {
-        Some(p) if !offered.contains(&p) => fail("server chose a subprotocol that was not offered"),
+        Some(p) if !offered.contains(&p) => fail(HandshakeFailure::ProtocolNotOffered),
         p => Ok((p, compression)),
     }
 }
@@ -256,7 +254,7 @@ impl Rejection {
 
     /// The error this rejection is on the server's side.
     pub fn into_error(self) -> Error {
-        Error::handshake(Some(self.status), self.reason)
+        Error::handshake(Some(self.status), HandshakeFailure::Refused(self.reason))
     }
 }
 

@@ -89,10 +89,10 @@ fn client_frames_are_masked_with_a_fresh_key_each() {
 fn masking_is_checked_by_role() {
     let from_server = encode_all(Role::Server, &[Message::text("x")]);
     let err = decode_all(Role::Server, &from_server, 100).unwrap_err();
-    assert!(matches!(err, Error::Protocol { code: CloseCode::PROTOCOL_ERROR, .. }), "{err}");
+    assert!(matches!(err, Error::Protocol(Violation::UnmaskedClientFrame)), "{err}");
     let from_client = encode_all(Role::Client, &[Message::text("x")]);
     let err = decode_all(Role::Client, &from_client, 100).unwrap_err();
-    assert!(matches!(err, Error::Protocol { code: CloseCode::PROTOCOL_ERROR, .. }), "{err}");
+    assert!(matches!(err, Error::Protocol(Violation::MaskedServerFrame)), "{err}");
 }
 
 #[test]
@@ -156,10 +156,20 @@ fn message_budget_is_checked_on_the_header_alone() {
 
 #[test]
 fn fragmentation_rules() {
-    let protocol = |wire: &[u8]| matches!(decode_all(Role::Client, wire, 1), Err(Error::Protocol { .. }));
-    assert!(protocol(b"\x80\x01a"), "continuation with nothing to continue");
-    assert!(protocol(b"\x01\x01a\x81\x01b"), "new message inside a fragmented one");
-    assert!(protocol(b"\x02\x01a\x01\x01b"), "new text inside a fragmented binary");
+    let violates =
+        |wire: &[u8], rule| matches!(decode_all(Role::Client, wire, 1), Err(Error::Protocol(v)) if v == rule);
+    assert!(
+        violates(b"\x80\x01a", Violation::UnexpectedContinuation),
+        "continuation with nothing to continue"
+    );
+    assert!(
+        violates(b"\x01\x01a\x81\x01b", Violation::InterleavedMessage),
+        "new message inside a fragmented one"
+    );
+    assert!(
+        violates(b"\x02\x01a\x01\x01b", Violation::InterleavedMessage),
+        "new text inside a fragmented binary"
+    );
     // A control frame between fragments is fine.
     let ok = decode_all(Role::Client, b"\x01\x01a\x89\x00\x80\x01b", 1).unwrap();
     assert_eq!(ok.len(), 3);

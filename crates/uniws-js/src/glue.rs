@@ -180,6 +180,8 @@ pub(super) fn js_error(error: &Error) -> JsValue {
         Error::Tls(_) => "TLS",
         Error::Io(_) => "IO",
         Error::Unsupported(_) => "UNSUPPORTED",
+        Error::InvalidOptions(_) => "INVALID_ARGUMENT",
+        Error::ReceiveQueueFull { .. } => "RECEIVE_QUEUE_FULL",
         // A kind the library added after this crate was written (`Error` is non-exhaustive).
         _ => "ERROR",
     };

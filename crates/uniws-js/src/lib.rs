@@ -105,7 +105,7 @@ export type ConnectionState =
 export type ErrorCode =
   | "CLOSED" | "FRAME_TOO_LARGE" | "MESSAGE_TOO_LARGE" | "TOO_MANY_FRAGMENTS" | "PROTOCOL"
   | "INVALID_UTF8" | "INVALID_MESSAGE" | "HANDSHAKE" | "INVALID_URL" | "PROXY" | "TIMEOUT" | "HEARTBEAT_TIMEOUT" | "TLS" | "IO"
-  | "UNSUPPORTED" | "INVALID_ARGUMENT";
+  | "UNSUPPORTED" | "INVALID_ARGUMENT" | "RECEIVE_QUEUE_FULL" | "ERROR";
 
 /** Every rejected promise of this package rejects with one of these. */
 export interface UniwsError extends Error {

@@ -6,6 +6,7 @@ use flate2::{Decompress, FlushDecompress, Status};
 use zlib_rs::{Deflate, DeflateFlush};
 
 use super::pool;
+use crate::proto::Violation;
 
 /// What a sync flush ends with; cut from a message's end and put back before inflating.
 const TAIL: [u8; 4] = [0x00, 0x00, 0xff, 0xff];
@@ -139,7 +140,7 @@ pub enum InflateError {
     /// It inflates past the limit (inflating stopped there).
     TooLarge,
     /// Not valid deflate data, or data after the final block.
-    Corrupt(&'static str),
+    Corrupt(Violation),
 }
 
 /// The receiving direction's decompressor.
@@ -217,7 +218,7 @@ impl Inflater {
                 // After the final block only our own tail may come.
                 return match rest.is_empty() || tail {
                     true => Ok(()),
-                    false => Err(InflateError::Corrupt("data after the final deflate block")),
+                    false => Err(InflateError::Corrupt(Violation::DataAfterFinalBlock)),
                 };
             }
             // One byte of room past the cap: output there means the limit is exceeded.
@@ -231,7 +232,7 @@ impl Inflater {
             let spare = &mut out.spare_capacity_mut()[..room];
             let status = decompressor
                 .decompress_uninit(rest, spare, FlushDecompress::Sync)
-                .map_err(|_| InflateError::Corrupt("invalid deflate data"))?;
+                .map_err(|_| InflateError::Corrupt(Violation::InvalidDeflate))?;
             let used = (decompressor.total_in() - before_in) as usize;
             let written = (decompressor.total_out() - before_out) as usize;
             // SAFETY: `decompress_uninit` initialised the first `written` bytes of the spare
