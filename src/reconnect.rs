@@ -259,7 +259,10 @@ impl Reconnecting {
 
     /// A frame, or with `whole` a whole message within that size. Only the input timeout
     /// leaves the connection up; every other end is a drop, recorded before reconnecting.
-    async fn receive(&mut self, whole: Option<usize>) -> Result<Message> {
+    /// Public but hidden for the npm package's crate (crates/uniws-js), which serves both
+    /// `recv` and `recvAll` with it: one state machine in the wasm instead of two.
+    #[doc(hidden)]
+    pub async fn receive(&mut self, whole: Option<usize>) -> Result<Message> {
         loop {
             let Some(recv) = self.recv.as_mut() else {
                 self.reconnect().await?;

@@ -5,6 +5,7 @@
 pub mod axum_upgrade;
 mod check;
 mod client;
+mod dial;
 #[cfg(feature = "hyper")]
 pub mod hyper_upgrade;
 mod proxy;

@@ -14,7 +14,7 @@ use bytes::{BufMut, BytesMut};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use url::{Host, Url};
 
-use super::client::{percent_decode, tcp_to, tls_over};
+use super::dial::{percent_decode, tcp_to, tls_over};
 use super::transport::BoxedTransport;
 use crate::options::ProxyChoice;
 use crate::{ConnectOptions, Error, Result};

@@ -137,12 +137,7 @@ impl JsReconnecting {
         let inner = self.inner.clone();
         promise(async move {
             let max = max.map(|max| to_size(max, "maxMessageSize")).transpose()?;
-            let mut inner = inner.lock().await;
-            let received = match max {
-                None => inner.recv().await,
-                Some(max) => inner.recv_all(max).await,
-            };
-            let message = received.map_err(|e| js_error(&e))?;
+            let message = inner.lock().await.receive(max).await.map_err(|e| js_error(&e))?;
             Ok(JsMessage::from(message).into())
         })
     }
