@@ -178,7 +178,7 @@ impl Outbox {
     }
 
     /// See [`Writer::answer_close`].
-    pub(crate) async fn answer_close(&self, received: &Message) -> Result<()> {
+    pub(crate) async fn answer_close(&self, received: &Message) -> Result<bool> {
         self.writer.lock().await.answer_close(received).await
     }
 
@@ -315,10 +315,12 @@ impl Writer {
     }
 
     /// Answers the peer's close frame: echoes its code unless our own close went out first,
-    /// then shuts the stream down, ending the close handshake.
-    pub(crate) async fn answer_close(&mut self, received: &Message) -> Result<()> {
+    /// then shuts the stream down, ending the close handshake. Whether the close was the
+    /// peer's (we echoed it).
+    pub(crate) async fn answer_close(&mut self, received: &Message) -> Result<bool> {
         self.flush().await?;
-        if self.encoder.state() != WriteState::CloseSent {
+        let echo = self.encoder.state() != WriteState::CloseSent;
+        if echo {
             let echo = match received.close_code() {
                 Some(code) => Message::close(code, ""),
                 None => Message::close_without_code(),
@@ -326,7 +328,8 @@ impl Writer {
             self.enqueue(&echo)?;
         }
         self.flush().await?;
-        self.shutdown().await
+        self.shutdown().await?;
+        Ok(echo)
     }
 
     /// Fails the connection after `error`: a close frame with its code, if ours has not gone
