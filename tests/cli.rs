@@ -406,6 +406,58 @@ async fn ping_interval_gives_up_on_a_silent_server() {
     assert!(last.starts_with("uniws: ") && last.contains("heartbeat"), "{stderr}");
 }
 
+/// Reads until the server closes: the close code, after at least one ping.
+async fn pinged_then_closed(ws: &mut WebSocket) -> Option<uniws::CloseCode> {
+    let mut pings = 0;
+    let close = within(async {
+        loop {
+            match ws.recv().await.expect("the server's close frame") {
+                m if m.message_type() == MessageType::Ping => pings += 1,
+                m if m.message_type() == MessageType::Close => return m,
+                _ => {}
+            }
+        }
+    })
+    .await;
+    assert!(pings > 0, "closed without a ping first");
+    close.close_code()
+}
+
+#[tokio::test]
+async fn serve_and_demo_drop_a_client_that_answers_no_ping() {
+    let beat = ["--ping-interval", "0.05", "--ping-timeout", "0.05"];
+    for (args, path) in [(&["serve", "127.0.0.1:0"][..], "/"), (&["demo", "127.0.0.1:0"], "/chat")] {
+        let announcement = if args[0] == "serve" { "listening on ws://" } else { "demo on http://" };
+        let server = start(&[args, &beat].concat(), announcement).await;
+        // The client reads, but answers no ping: the server's heartbeat gives up on it.
+        let url = format!("ws://{}{path}", server.addr);
+        let mut ws = client(&url, ConnectOptions::new().auto_pong(false)).await;
+        assert_eq!(pinged_then_closed(&mut ws).await, Some(uniws::CloseCode::INTERNAL_ERROR), "{args:?}");
+    }
+}
+
+#[tokio::test]
+async fn the_servers_heartbeat_is_on_by_default_and_zero_turns_it_off() {
+    for subcommand in ["serve", "demo"] {
+        let output = run(&[subcommand, "--help"], "").await;
+        let help = text(&output.stdout);
+        let defaults: Vec<_> = help.lines().filter(|line| line.contains("[default: ")).collect();
+        for (flag, default) in [("--ping-interval", "20"), ("--ping-timeout", "10")] {
+            let at = help.find(flag).unwrap_or_else(|| panic!("{subcommand} --help has no {flag}: {help}"));
+            let after = &help[at..];
+            let shown = after.find("[default: ").map(|i| &after[i + 10..]).unwrap_or_default();
+            assert!(shown.starts_with(&format!("{default}]")), "{subcommand} {flag}: {defaults:?}");
+        }
+    }
+    // Turned off, no ping comes (a heartbeat of 0 s and 50 ms would ping at once, and the
+    // echo would come after it or not at all).
+    let args = ["serve", "127.0.0.1:0", "--ping-interval", "0", "--ping-timeout", "0.05"];
+    let server = start(&args, "listening on ws://").await;
+    let mut ws = client(&format!("ws://{}", server.addr), ConnectOptions::new().auto_pong(false)).await;
+    within(ws.send(Message::text("still here"))).await.unwrap();
+    assert_eq!(next_text(&mut ws).await, "still here");
+}
+
 // ---- demo ----
 
 /// Sends `request` (a raw head) and returns the status, the head and the body.
