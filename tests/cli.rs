@@ -233,6 +233,62 @@ async fn broadcast_reaches_every_client() {
     within(b.close(1000, "done")).await.unwrap();
 }
 
+/// A broadcast client that reads 1 KiB every 10 ms through a 4 KiB receive buffer: it falls
+/// behind any busy room, and its forwarder on the server keeps missing messages.
+async fn slow_reader(addr: &str) -> tokio::task::JoinHandle<()> {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let mut tcp = within(socket.connect(addr.parse().unwrap())).await.unwrap();
+    let request = format!(
+        "GET / HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    );
+    within(tcp.write_all(request.as_bytes())).await.unwrap();
+    tokio::spawn(async move {
+        let mut chunk = [0; 1024];
+        while tcp.read(&mut chunk).await.is_ok_and(|n| n > 0) {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    })
+}
+
+#[tokio::test]
+async fn broadcast_serves_on_while_its_stderr_is_not_read() {
+    // Standard error is a pipe that no one reads (a supervisor that does not drain it): a
+    // server that wrote a line for every lag of every slow client would fill it, and block
+    // its runtime threads in the write.
+    let mut process = Running::spawn(command(&["serve", "127.0.0.1:0", "--mode", "broadcast"]));
+    let first = process.line().await;
+    let addr = first.strip_prefix("listening on ws://").expect("the announcement").to_owned();
+    let mut slow = Vec::new();
+    for _ in 0..200 {
+        slow.push(slow_reader(&addr).await);
+    }
+    // 100,000 messages of 1 KiB (or what goes out in 20 s): every slow client falls behind
+    // again and again.
+    let publisher = client(&format!("ws://{addr}"), ConnectOptions::new()).await;
+    let (mut send, mut recv) = publisher.split();
+    let draining = tokio::spawn(async move { while recv.recv().await.is_ok() {} });
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(20), async {
+        for _ in 0..100_000 {
+            send.send(Message::binary(vec![1u8; 1024])).await.unwrap();
+        }
+    })
+    .await;
+    // A client that comes now is served.
+    let fresh = async {
+        let mut ws = connect(&format!("ws://{addr}"), &ConnectOptions::new()).await.unwrap();
+        let hello = Message::text("still serving?");
+        ws.send(hello.clone()).await.unwrap();
+        while ws.recv_all(1 << 20).await.unwrap() != hello {}
+    };
+    tokio::time::timeout(common::LIMIT, fresh)
+        .await
+        .expect("the server stopped serving while its standard error was not read");
+    draining.abort();
+    slow.iter().for_each(|reader| reader.abort());
+}
+
 #[tokio::test]
 async fn line_client_prints_binary_as_hex() {
     let server = start(&["serve", "127.0.0.1:0", "--mode", "broadcast"], "listening on ws://").await;

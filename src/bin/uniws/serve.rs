@@ -79,7 +79,7 @@ pub async fn run(args: Args) -> Result<(), Failure> {
     // On Ctrl-C or SIGTERM, clients get a 1001 close frame and a moment to answer it.
     let shutdown = async {
         shutdown_signal().await;
-        eprintln!("shutting down");
+        tracing::info!("shutting down");
     };
     match tls {
         Some(config) => handler.serve_tls_until(listener, config, shutdown).await,
