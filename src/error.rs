@@ -104,7 +104,8 @@ pub enum Error {
     #[error("TLS error: {0}")]
     Tls(#[source] Box<dyn std::error::Error + Send + Sync>),
 
-    /// The heartbeat heard nothing from the peer in time (see
+    /// The heartbeat heard nothing from the peer in time, or (natively) a send waited
+    /// `interval + timeout` with the transport taking nothing (see
     /// [`Heartbeat`](crate::Heartbeat)); the connection was failed with 1011.
     #[error("the peer did not answer the heartbeat in time")]
     HeartbeatTimeout,

@@ -21,8 +21,11 @@ pub const DEFAULT_CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 /// A heartbeat: natively, a ping goes out when nothing has arrived for `interval`, and the
 /// connection fails with [`Error::HeartbeatTimeout`] (close code 1011) when nothing arrives
 /// within `timeout` after it. It runs while the receiving half waits in `recv` (as in any
-/// read loop). A browser cannot send pings, so there it is an idle timeout: a `recv` that
-/// hears nothing for `interval + timeout` fails the same way (close code 4011).
+/// read loop), and it bounds the sending side too: a `send` (of either half) that waits
+/// `interval + timeout` without the transport taking a byte (a peer that stopped reading, or
+/// vanished while there was data for it) fails with the same error, and so does the
+/// receiving half's next wait. A browser cannot send pings, so there it is an idle timeout:
+/// a `recv` that hears nothing for `interval + timeout` fails the same way (close code 4011).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Heartbeat {
     /// How long a silence lasts before a ping.

@@ -1,11 +1,13 @@
 //! The heartbeat in both roles, on real sockets on 127.0.0.1: pings after silence keep a
 //! live connection open, and a peer that stops answering fails the connection with
 //! `Error::HeartbeatTimeout` and close code 1011 on the wire. Short intervals; the only
-//! deadlines are hang guards.
+//! deadlines are hang guards. A peer that stops reading while the server sends fails the
+//! `send` the same way, whole or split (over an in-memory pipe, on tokio's paused clock).
 
 use std::time::Duration;
 
-use uniws::{CloseCode, ConnectOptions, Error, MessageType, ServerOptions, WebSocket, connect};
+use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
+use uniws::{CloseCode, ConnectOptions, Error, Message, MessageType, ServerOptions, WebSocket, connect};
 use uniws_test_support::{bind, within};
 
 const BEAT: Duration = Duration::from_millis(50);
@@ -98,4 +100,101 @@ async fn data_counts_as_life() {
     }
     let _client = within(talking).await.unwrap();
     assert!(matches!(within(server.recv()).await, Err(Error::HeartbeatTimeout)));
+}
+
+/// A server socket accepted with `options` over an in-memory pipe (64 KiB each way), and
+/// the client's raw end once it has read the 101.
+async fn accept_piped(options: ServerOptions) -> (WebSocket, DuplexStream) {
+    let (server_end, mut client) = tokio::io::duplex(64 << 10);
+    let request = "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+                   Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+    let handshake = async {
+        client.write_all(request.as_bytes()).await.unwrap();
+        let mut head = Vec::new();
+        while !head.ends_with(b"\r\n\r\n") {
+            head.push(client.read_u8().await.unwrap());
+        }
+        assert!(head.starts_with(b"HTTP/1.1 101 "), "{}", String::from_utf8_lossy(&head));
+    };
+    let (ws, ()) = within(async { tokio::join!(options.accept(server_end), handshake) }).await;
+    (ws.unwrap(), client)
+}
+
+/// Sends 16 KiB messages until a send fails: the error.
+async fn send_until_error(send: &mut uniws::SendHalf) -> Error {
+    loop {
+        if let Err(e) = send.send(Message::binary(vec![7u8; 16 << 10])).await {
+            return e;
+        }
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_send_to_a_peer_that_stops_reading_fails_with_heartbeat_timeout() {
+    let (mut server, _client) = accept_piped(ServerOptions::new().heartbeat(BEAT, BEAT)).await;
+    // The client never reads: the pipe fills, and the send waits on it. Without the
+    // heartbeat bounding the write it waits forever (the hang guard's panic).
+    let error = tokio::time::timeout(uniws_test_support::LIMIT, async {
+        loop {
+            if let Err(e) = server.send(Message::binary(vec![7u8; 16 << 10])).await {
+                return e;
+            }
+        }
+    })
+    .await
+    .expect("a send to a peer that does not read hung despite the heartbeat");
+    assert!(matches!(error, Error::HeartbeatTimeout), "{error:?}");
+    // The connection is failed: nothing more goes out.
+    let again = within(server.send(Message::text("more"))).await;
+    assert!(matches!(again, Err(Error::Closed)), "{again:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_stalled_send_half_fails_the_receiving_half_that_still_hears_data() {
+    let (server, mut client) = accept_piped(ServerOptions::new().heartbeat(BEAT, BEAT)).await;
+    let (mut send, mut recv) = server.split();
+    // The client talks (masked text frames, more often than the beat) but never reads: the
+    // receiving half's heartbeat hears life, the sending half's writes get nowhere.
+    let talking = tokio::spawn(async move {
+        let frame = [0x81, 0x82, 0, 0, 0, 0, b'h', b'i'];
+        while client.write_all(&frame).await.is_ok() {
+            tokio::time::sleep(BEAT / 5).await;
+        }
+    });
+    let sending = tokio::spawn(async move { send_until_error(&mut send).await });
+    let error = tokio::time::timeout(uniws_test_support::LIMIT, sending)
+        .await
+        .expect("a split send to a peer that does not read hung despite the heartbeat")
+        .unwrap();
+    assert!(matches!(error, Error::HeartbeatTimeout), "{error:?}");
+    // The receiving half, which hears data all along, fails too instead of going on.
+    let end = tokio::time::timeout(uniws_test_support::LIMIT, async {
+        loop {
+            match recv.recv().await {
+                Ok(m) => assert_eq!(m.as_text(), Some("hi")),
+                Err(e) => return e,
+            }
+        }
+    })
+    .await
+    .expect("the receiving half went on after its sending half failed the connection");
+    assert!(matches!(end, Error::HeartbeatTimeout), "{end:?}");
+    talking.abort();
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_send_to_a_slow_reader_goes_on_while_the_transport_moves() {
+    let (mut server, mut client) = accept_piped(ServerOptions::new().heartbeat(BEAT, BEAT)).await;
+    // The client reads 4 KiB at a time, five times a beat: each send waits on the pipe for
+    // many beats in all, but never the heartbeat's span without the pipe moving.
+    let reading = tokio::spawn(async move {
+        let mut chunk = vec![0; 4 << 10];
+        while client.read(&mut chunk).await.is_ok_and(|n| n > 0) {
+            tokio::time::sleep(BEAT / 5).await;
+        }
+    });
+    for _ in 0..20 {
+        within(server.send(Message::binary(vec![7u8; 16 << 10]))).await.expect("a send to a slow reader");
+    }
+    reading.abort();
 }

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpSocket;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::sync::mpsc;
@@ -485,4 +485,50 @@ async fn resets_huge_frames_and_data_after_close_leave_the_server_serving() {
         assert_eq!(outcome.frames, 0, "{name}: data delivered");
         server.assert_still_serving("/recv").await;
     }
+}
+
+#[tokio::test]
+async fn a_client_sending_data_after_its_close_still_gets_the_servers_close_frame() {
+    let mut server = Server::start(None).await;
+    // Twenty clients, one after the other. Each sends data (which the server echoes), its
+    // close, and more data behind it, while it reads what comes back through a small receive
+    // buffer: when the server answers the close, its echoes and its close frame still wait
+    // in its send buffer. A server that then drops the socket with the data behind the close
+    // unread makes the kernel send a reset and discard all that: the close frame is lost.
+    let data: Vec<u8> = (0..8).flat_map(|_| whole(Op::Binary.last(), &[9; 16 << 10])).collect();
+    let bytes = [data.clone(), close(1000, "bye"), data].concat();
+    for client in 0..20 {
+        let Raw { mut read, mut write } = Raw::connect(server.addr, "/recv", Some(SMALL_BUFFER)).await;
+        let bytes = bytes.clone();
+        // The writes may fail on the reset this is about: what counts is what the client reads.
+        let writing = tokio::spawn(async move {
+            let _ = write.write_all(&bytes).await;
+            write
+        });
+        let mut echoes = 0;
+        let end = loop {
+            let frame = wire::read_frame(&mut read, false, MAX_FRAME as u64);
+            match deadline(LIMIT, "the echoes and the server's close frame", frame).await {
+                Ok((b0, _)) if b0 == Op::Binary.last() => echoes += 1,
+                Ok((b0, payload)) if b0 == Op::Close.last() => break payload,
+                Ok(frame) => panic!("client {client}: unexpected {:x?}", frame.0),
+                Err(e) => panic!(
+                    "client {client}: the connection ended after {echoes} echoes without the close frame: {e}"
+                ),
+            }
+        };
+        assert_eq!(end[..2], 1000u16.to_be_bytes(), "client {client}: close code");
+        assert_eq!(echoes, 8, "client {client}: every message before the close echoed");
+        let mut rest = Vec::new();
+        let tail = deadline(LIMIT, "the end of the stream", read.read_to_end(&mut rest)).await;
+        assert!(
+            tail.is_ok() && rest.is_empty(),
+            "client {client}: after the close frame: {tail:?} {rest:x?}"
+        );
+        drop((read, deadline(LIMIT, "the client's writes", writing).await));
+        let outcome = server.outcome().await;
+        assert_eq!(outcome.close, Some(Message::close(1000, "bye")), "client {client}");
+        assert_eq!(outcome.frames, 8, "client {client}: only the data before the close delivered");
+    }
+    server.assert_still_serving("/recv").await;
 }

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use bytes::{BufMut, BytesMut};
 use tokio::io::{AsyncRead, ReadBuf};
+use tokio::time::Instant;
 
 use super::transport::TransportReader;
 use super::writer::Outbox;
@@ -76,6 +77,11 @@ pub(crate) struct Reader {
     failing: Option<Error>,
     /// Nothing more will be read: the close handshake ended or the connection failed.
     done: bool,
+    /// The peer's close is answered and the write side shut down: what the peer still sends
+    /// is read and dropped until its end of stream or this deadline (see
+    /// [`drain`](Self::drain)). A deadline, not a duration: calls cancelled in a `select!`
+    /// loop must not each start it over.
+    draining: Option<Instant>,
 }
 
 impl Reader {
@@ -90,6 +96,7 @@ impl Reader {
             close_answer: None,
             failing: None,
             done: false,
+            draining: None,
         }
     }
 
@@ -130,12 +137,19 @@ impl Reader {
                 let answered = outbox.answer_close(close).await;
                 self.close_answer = None;
                 match answered {
-                    Ok(()) | Err(Error::Closed) => {}
+                    // The peer's close: it may have sent more behind it.
+                    Ok(true) => self.draining = Some(Instant::now() + fail_limit),
+                    // Ours, answered: the peer's close was the last it sent.
+                    Ok(false) | Err(Error::Closed) => {}
                     Err(e) => {
                         self.done = true;
                         return Err(e);
                     }
                 }
+            }
+            if let Some(deadline) = self.draining {
+                let _ = tokio::time::timeout_at(deadline, self.drain()).await;
+                self.draining = None;
             }
             if let Some(message) = self.ready.take() {
                 return Ok(message);
@@ -225,6 +239,22 @@ impl Reader {
                 }
             }
         }
+    }
+
+    /// Reads and drops what the peer sends until its end of stream (or an error): the close
+    /// of TCP after the close handshake, as RFC 6455 §7.1.1 has it. Closing a socket with
+    /// unread bytes makes the kernel answer with a reset, and a reset can cost the peer what
+    /// it had not read yet, often our close frame itself (a client that sent data after its
+    /// close). The caller bounds it in time. Cancel-safe.
+    async fn drain(&mut self) {
+        while let Ok(read) = std::future::poll_fn(|cx| {
+            self.buf.clear();
+            self.poll_fill(cx)
+        })
+        .await
+            && read > 0
+        {}
+        self.buf = BytesMut::new();
     }
 
     /// Reads more input into the buffer: how many bytes (0 at the end of the stream).

@@ -148,7 +148,18 @@ impl ServerOptions {
 
     /// A ping after `interval` of silence, and
     /// [`Error::HeartbeatTimeout`](crate::Error::HeartbeatTimeout) when nothing arrives within
-    /// `timeout` after it (see [`Heartbeat`]; off by default).
+    /// `timeout` after it, or when a send waits `interval + timeout` with the client taking
+    /// nothing (see [`Heartbeat`]).
+    ///
+    /// Off by default, and worth turning on in a server facing the internet: without it a
+    /// client that vanishes without FIN or RST (a phone out of coverage, a NAT that forgot
+    /// the flow) is held until TCP gives up, or forever, and so is a send to a client that
+    /// stopped reading. `heartbeat(Duration::from_secs(20), Duration::from_secs(10))` is what
+    /// `uniws serve`, `uniws demo` and `examples/echo_server.rs` run with. It stays off by
+    /// default as in tokio-tungstenite and Node's `ws` (uWebSockets' 120 s `idleTimeout` and
+    /// Python `websockets`' 20 s pings are on): a library sends nothing its application did
+    /// not ask for, the pongs show up in `recv` loops, and each connection then keeps a
+    /// timer, which an application with its own keepalive would pay for twice.
     pub fn heartbeat(mut self, interval: Duration, timeout: Duration) -> Self {
         self.heartbeat = Some(Heartbeat { interval, timeout });
         self

@@ -11,7 +11,6 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::BytesMut;
-use futures_util::task::AtomicWaker;
 use tokio::time::{Instant, Sleep};
 
 use super::reader::{Link, Reader, Step};
@@ -37,10 +36,9 @@ struct Shared {
     max_message_size: usize,
     auto_pong: bool,
     close_timeout: Duration,
-    /// When the receiving half stops waiting for the peer's close: set by `SendHalf::close`.
+    /// When the receiving half stops waiting for the peer's close: set by `SendHalf::close`,
+    /// which then wakes the receiving half (`outbox.recv_waker`).
     close_deadline: OnceLock<Instant>,
-    /// The receiving half waiting in `recv`, woken when `close_deadline` is set.
-    recv_waker: AtomicWaker,
     /// Bytes arrived since the heartbeat last looked.
     heard: AtomicBool,
 }
@@ -155,8 +153,13 @@ impl WebSocket {
             let (reset, bits) = params.receiving(config.role);
             decoder = decoder.with_inflater(Inflater::new(bits, reset));
         }
+        let mut writer = Writer::new(write, encoder);
+        if let Some(heartbeat) = config.heartbeat {
+            // A send waits no longer than the heartbeat waits for a silent peer.
+            writer = writer.with_stall_limit(heartbeat.interval.saturating_add(heartbeat.timeout));
+        }
         let shared = Arc::new(Shared {
-            outbox: Outbox::new(Writer::new(write, encoder)),
+            outbox: Outbox::new(writer),
             protocol: config.protocol,
             extensions: config.extensions,
             request_target: config.request_target,
@@ -167,7 +170,6 @@ impl WebSocket {
             auto_pong: config.auto_pong,
             close_timeout: config.close_timeout,
             close_deadline: OnceLock::new(),
-            recv_waker: AtomicWaker::new(),
             heard: AtomicBool::new(false),
         });
         Self {
@@ -251,7 +253,7 @@ impl SendHalf {
     pub async fn close(&mut self, code: impl Into<CloseCode>, reason: &str) -> Result<()> {
         self.send(Message::close(code, reason)).await?;
         let _ = self.shared.close_deadline.set(Instant::now() + self.shared.close_timeout);
-        self.shared.recv_waker.wake();
+        self.shared.outbox.recv_waker.wake();
         Ok(())
     }
 
@@ -511,7 +513,7 @@ impl Watch {
     fn poll_timers(&mut self, cx: &mut Context<'_>, shared: &Shared) -> Poll<Error> {
         if self.split {
             // Registered before looking at the deadline: a close sent in between wakes us.
-            shared.recv_waker.register(cx.waker());
+            shared.outbox.recv_waker.register(cx.waker());
         }
         if let Some(deadline) = shared.close_deadline.get() {
             let close = self.close.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(*deadline)));
@@ -520,6 +522,10 @@ impl Watch {
             }
         }
         let Some(heartbeat) = self.heartbeat else { return Poll::Pending };
+        if shared.outbox.stalled() {
+            // A send gave up on a peer that takes nothing: the connection is dead both ways.
+            return Poll::Ready(Error::HeartbeatTimeout);
+        }
         let beat = self.beat.get_or_insert_with(|| Box::pin(tokio::time::sleep(heartbeat.interval)));
         if shared.heard.swap(false, Ordering::Relaxed) {
             self.pinged = false;

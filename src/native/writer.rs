@@ -3,6 +3,8 @@
 //! cancelled or timed-out write left is written first by the next operation, so the buffer
 //! never holds more than one frame beside a control frame. The `Outbox` shares the writer
 //! between the halves and keeps the receiving side from waiting on a busy sender for pongs.
+//! With a heartbeat, a write the transport takes no byte of for the heartbeat's whole span
+//! fails the connection, whichever half waits in it (see [`Writer::with_stall_limit`]).
 
 use std::io::IoSlice;
 use std::pin::Pin;
@@ -12,7 +14,9 @@ use std::time::Duration;
 
 use bytes::{Buf, Bytes, BytesMut};
 use futures_util::lock::{Mutex, MutexGuard};
+use futures_util::task::AtomicWaker;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
+use tokio::time::{Instant, Sleep};
 
 use super::transport::TransportWriter;
 use crate::proto::{Encoder, MAX_CLOSE_REASON, WriteState};
@@ -32,6 +36,12 @@ pub(crate) struct Outbox {
     waiting: AtomicBool,
     /// A heartbeat ping is due. Set under the `pong` lock, like `waiting`.
     ping_due: AtomicBool,
+    /// A write stalled past the heartbeat's span: the connection is failed, and the receiving
+    /// half's heartbeat reports it (it may be waiting for data that still comes).
+    stalled: AtomicBool,
+    /// The receiving half waiting in `recv`, when split: woken when the close deadline is set
+    /// (by `SendHalf::close`) or a write stalled.
+    pub(crate) recv_waker: AtomicWaker,
 }
 
 impl Outbox {
@@ -41,7 +51,23 @@ impl Outbox {
             pong: std::sync::Mutex::default(),
             waiting: AtomicBool::new(false),
             ping_due: AtomicBool::new(false),
+            stalled: AtomicBool::new(false),
+            recv_waker: AtomicWaker::new(),
         }
+    }
+
+    /// Whether a write stalled past the heartbeat's span (see [`Writer::with_stall_limit`]).
+    pub(crate) fn stalled(&self) -> bool {
+        self.stalled.load(Ordering::Acquire)
+    }
+
+    /// Passes `error` on; a stall is noted first, for the receiving half to fail too.
+    fn note(&self, error: Error) -> Error {
+        if matches!(error, Error::HeartbeatTimeout) {
+            self.stalled.store(true, Ordering::Release);
+            self.recv_waker.wake();
+        }
+        error
     }
 
     fn pong(&self) -> std::sync::MutexGuard<'_, Option<Message>> {
@@ -77,7 +103,9 @@ impl Outbox {
                 Some(writer) => writer,
                 None => self.writer.lock().await,
             };
-            std::future::poll_fn(|cx| writer.poll_send(cx, &message, &mut encoded)).await?;
+            std::future::poll_fn(|cx| writer.poll_send(cx, &message, &mut encoded))
+                .await
+                .map_err(|e| self.note(e))?;
             Ok(writer)
         };
         let mut writer = match limit {
@@ -127,6 +155,10 @@ impl Outbox {
     }
 
     async fn write_backlog(&self, writer: &mut Writer) -> Result<()> {
+        self.write_controls(writer).await.map_err(|e| self.note(e))
+    }
+
+    async fn write_controls(&self, writer: &mut Writer) -> Result<()> {
         writer.flush().await?;
         let pong = self.pong().take();
         let ping = self.ping_due.swap(false, Ordering::AcqRel).then(|| Message::ping(Vec::new()));
@@ -146,7 +178,7 @@ impl Outbox {
     }
 
     /// See [`Writer::answer_close`].
-    pub(crate) async fn answer_close(&self, received: &Message) -> Result<()> {
+    pub(crate) async fn answer_close(&self, received: &Message) -> Result<bool> {
         self.writer.lock().await.answer_close(received).await
     }
 
@@ -187,7 +219,7 @@ impl Future for Sending<'_> {
         if let Some(writer) = &mut this.writer {
             match writer.poll_send(cx, &this.message, &mut this.encoded) {
                 Poll::Ready(Ok(())) if !this.outbox.has_backlog() => return Poll::Ready(Ok(())),
-                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(this.outbox.note(e))),
                 Poll::Pending if this.limit.is_none() => return Poll::Pending,
                 // A backlog to write, or a time limit to watch.
                 _ => {}
@@ -222,11 +254,39 @@ pub(crate) struct Writer {
     /// A large payload to write after `out`, straight from the message's buffer.
     payload: Option<Bytes>,
     shut_down: bool,
+    /// How long a write may wait with the transport taking no byte (see
+    /// [`with_stall_limit`](Self::with_stall_limit)).
+    stall_limit: Option<Duration>,
+    /// When a waiting write fails; made on the first stall, kept for the next ones.
+    stall_timer: Option<Pin<Box<Sleep>>>,
+    /// `stall_timer` runs: a write has waited since the transport last took bytes. Kept when
+    /// a waiting write is dropped, so a send retried in a `select!` loop does not start over.
+    stalling: bool,
 }
 
 impl Writer {
     pub(crate) fn new(io: TransportWriter, encoder: Encoder) -> Self {
-        Self { io, encoder, out: BytesMut::new(), out_written: 0, payload: None, shut_down: false }
+        Self {
+            io,
+            encoder,
+            out: BytesMut::new(),
+            out_written: 0,
+            payload: None,
+            shut_down: false,
+            stall_limit: None,
+            stall_timer: None,
+            stalling: false,
+        }
+    }
+
+    /// Writes fail with `Error::HeartbeatTimeout`, and the connection with them, once the
+    /// transport has taken no byte for `limit` while one waits: set to the heartbeat's
+    /// `interval + timeout`, the time after which it gives up on a silent peer. A peer that
+    /// stops reading, or vanished, would otherwise hold a `send` (and the task awaiting it)
+    /// until TCP gives up, or forever behind a middlebox that acknowledges.
+    pub(crate) fn with_stall_limit(mut self, limit: Duration) -> Self {
+        self.stall_limit = Some(limit);
+        self
     }
 
     /// Sends one frame (what an earlier cancelled write left goes out first; `encoded` says
@@ -255,10 +315,12 @@ impl Writer {
     }
 
     /// Answers the peer's close frame: echoes its code unless our own close went out first,
-    /// then shuts the stream down, ending the close handshake.
-    pub(crate) async fn answer_close(&mut self, received: &Message) -> Result<()> {
+    /// then shuts the stream down, ending the close handshake. Whether the close was the
+    /// peer's (we echoed it).
+    pub(crate) async fn answer_close(&mut self, received: &Message) -> Result<bool> {
         self.flush().await?;
-        if self.encoder.state() != WriteState::CloseSent {
+        let echo = self.encoder.state() != WriteState::CloseSent;
+        if echo {
             let echo = match received.close_code() {
                 Some(code) => Message::close(code, ""),
                 None => Message::close_without_code(),
@@ -266,7 +328,8 @@ impl Writer {
             self.enqueue(&echo)?;
         }
         self.flush().await?;
-        self.shutdown().await
+        self.shutdown().await?;
+        Ok(echo)
     }
 
     /// Fails the connection after `error`: a close frame with its code, if ours has not gone
@@ -303,6 +366,37 @@ impl Writer {
     }
 
     fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        match self.poll_write_out(cx) {
+            Poll::Pending if self.stall_limit.is_some() => self.poll_stall(cx),
+            Poll::Pending => Poll::Pending,
+            done => {
+                self.stalling = false;
+                done
+            }
+        }
+    }
+
+    /// While a write waits: `Ready` with the error once the transport has taken nothing for
+    /// the stall limit (the connection is then failed: what is buffered is dropped, as a
+    /// half-written frame could not be followed by anything).
+    #[cold]
+    fn poll_stall(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        let limit = self.stall_limit.expect("called with a stall limit");
+        let timer = self.stall_timer.get_or_insert_with(|| Box::pin(tokio::time::sleep(limit)));
+        if !self.stalling {
+            self.stalling = true;
+            timer.as_mut().reset(Instant::now() + limit);
+        }
+        ready!(timer.as_mut().poll(cx));
+        self.stalling = false;
+        self.out.clear();
+        self.out_written = 0;
+        self.payload = None;
+        self.shut_down = true;
+        Poll::Ready(Err(Error::HeartbeatTimeout))
+    }
+
+    fn poll_write_out(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
         // The common case first: a frame copied behind its header, taken whole by one write.
         if self.out_written == 0 && self.payload.is_none() && !self.out.is_empty() {
             match ready!(Pin::new(&mut self.io).poll_write(cx, &self.out))? {
@@ -311,7 +405,7 @@ impl Writer {
                     self.out.clear();
                     return Pin::new(&mut self.io).poll_flush(cx).map_err(Into::into);
                 }
-                some => self.out_written = some,
+                some => self.consume(some),
             }
         }
         while !self.out.is_empty() || self.payload.is_some() {
@@ -334,6 +428,8 @@ impl Writer {
     }
 
     fn consume(&mut self, mut written: usize) {
+        // Bytes taken: the transport moves, a stall starts over from the next wait.
+        self.stalling = false;
         let from_out = written.min(self.out.len() - self.out_written);
         self.out_written += from_out;
         written -= from_out;

@@ -13,6 +13,7 @@ use crate::failure::Failure;
 use crate::http;
 use crate::hub::Hub;
 use crate::listen::{announce, bind, server_options, until_shutdown};
+use crate::options::Heartbeat;
 use crate::sniff::peek_head;
 
 /// The chat's subprotocol, chosen when a client offers it.
@@ -31,6 +32,8 @@ pub struct Args {
     /// uniws source tree]
     #[arg(long, value_name = "DIR")]
     www: Option<PathBuf>,
+    #[command(flatten)]
+    heartbeat: Heartbeat,
 }
 
 /// The frame limit of the chat. Browsers choose their own framing, and with
@@ -49,7 +52,7 @@ pub async fn run(args: Args) -> Result<(), Failure> {
     let www = www_dir(args.www)?;
     let (listener, addr) = bind(&args.addr).await?;
     announce(&format!("demo on http://{addr}/ (open it in two tabs)"));
-    let options = server_options(vec![CHAT_PROTOCOL.to_owned()], MAX_FRAME_SIZE);
+    let options = args.heartbeat.apply(server_options(vec![CHAT_PROTOCOL.to_owned()], MAX_FRAME_SIZE));
     let site = Arc::new(Site { www, options, chat: Hub::new(true) });
     until_shutdown(accept_loop(listener, site)).await
 }

@@ -1,10 +1,12 @@
 //! Broadcast among connected clients, for `serve --mode broadcast` and the demo's chat: every
 //! text and binary message a client sends goes to every client, the sender included. With
 //! notices (the chat), a client is welcomed with `{"system":"welcome","clients":N}` and the
-//! others hear `{"system":"join"|"leave","clients":N}`.
+//! others hear `{"system":"join"|"leave","clients":N}`. Messages a slow client missed are
+//! counted, and logged at most once a second: remote clients control how often it happens.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
+use std::time::Duration;
 
 use tokio::sync::broadcast::{self, error::RecvError};
 use uniws::{Message, SendHalf, WebSocket};
@@ -26,12 +28,21 @@ pub struct Hub {
     posts: broadcast::Sender<Post>,
     next_id: AtomicU64,
     notices: bool,
+    /// Messages slow clients missed since the last report.
+    missed: AtomicU64,
 }
 
 impl Hub {
     /// A hub with no clients; `notices` turns on the chat's system messages.
     pub fn new(notices: bool) -> Arc<Self> {
-        Arc::new(Self { posts: broadcast::channel(BACKLOG).0, next_id: AtomicU64::new(0), notices })
+        let hub = Arc::new(Self {
+            posts: broadcast::channel(BACKLOG).0,
+            next_id: AtomicU64::new(0),
+            notices,
+            missed: AtomicU64::new(0),
+        });
+        tokio::spawn(report_missed(Arc::downgrade(&hub)));
+        hub
     }
 
     fn clients(&self) -> usize {
@@ -59,7 +70,7 @@ impl Hub {
         // from next knew of it.
         self.notice(Some(id), "join");
         let welcomed = !self.notices || send.send(Message::text(notice("welcome", clients))).await.is_ok();
-        let forwarder = tokio::spawn(forward(inbox, send, id));
+        let forwarder = tokio::spawn(forward(self.clone(), inbox, send, id));
         while welcomed && let Ok(Next::Data(message)) = next_message(&mut recv).await {
             self.post(None, message);
         }
@@ -70,7 +81,7 @@ impl Hub {
 }
 
 /// Sends the client every post not meant to skip it, until sending fails.
-async fn forward(mut inbox: broadcast::Receiver<Post>, mut send: SendHalf, id: u64) {
+async fn forward(hub: Arc<Hub>, mut inbox: broadcast::Receiver<Post>, mut send: SendHalf, id: u64) {
     loop {
         match inbox.recv().await {
             Ok(post) if post.skip == Some(id) => {}
@@ -79,8 +90,25 @@ async fn forward(mut inbox: broadcast::Receiver<Post>, mut send: SendHalf, id: u
                     return;
                 }
             }
-            Err(RecvError::Lagged(missed)) => eprintln!("a slow client missed {missed} messages"),
+            Err(RecvError::Lagged(missed)) => {
+                hub.missed.fetch_add(missed, Ordering::Relaxed);
+            }
             Err(RecvError::Closed) => return,
+        }
+    }
+}
+
+/// Logs what slow clients missed, once a second at most, while the hub lasts. The log's
+/// writer never blocks (see `main`), and this bounds how much of it clients can cause.
+async fn report_missed(hub: Weak<Hub>) {
+    let mut ticks = tokio::time::interval(Duration::from_secs(1));
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        let Some(hub) = hub.upgrade() else { return };
+        let missed = hub.missed.swap(0, Ordering::Relaxed);
+        if missed > 0 {
+            tracing::warn!("slow clients missed {missed} messages");
         }
     }
 }

@@ -38,7 +38,7 @@ pub async fn until_shutdown(server: impl Future<Output = Result<(), Failure>>) -
     tokio::select! {
         result = server => result,
         () = shutdown_signal() => {
-            eprintln!("shutting down");
+            tracing::info!("shutting down");
             Ok(())
         }
     }

@@ -45,6 +45,8 @@ async fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(error) => return usage_error(error),
     };
+    // Held to the end: it writes out what is queued when dropped.
+    let _log = log_to_stderr();
     let result = match cli.command {
         Command::Serve(args) => serve::run(args).await,
         Command::Connect(args) => connect::run(args).await,
@@ -54,6 +56,22 @@ async fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => report(&failure),
     }
+}
+
+/// What the servers log (`tracing` events) goes to standard error from a thread of its own,
+/// through a bounded queue that drops lines when full: a standard error that no one reads
+/// (a supervisor's pipe) must not block a runtime thread, and so the serving. Failures and
+/// the client's output are written directly, as the command ends or by the client itself.
+fn log_to_stderr() -> tracing_appender::non_blocking::WorkerGuard {
+    let (writer, guard) =
+        tracing_appender::non_blocking::NonBlockingBuilder::default().lossy(true).finish(std::io::stderr());
+    tracing_subscriber::fmt()
+        .with_writer(writer)
+        .with_max_level(tracing::Level::INFO)
+        .with_target(false)
+        .without_time()
+        .init();
+    guard
 }
 
 fn report(failure: &Failure) -> ExitCode {

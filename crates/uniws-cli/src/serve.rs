@@ -12,7 +12,7 @@ use crate::failure::Failure;
 use crate::hub::Hub;
 use crate::listen::{announce, bind, server_options, shutdown_signal};
 use crate::messages::{Next, next_message};
-use crate::options::{Compression, FrameSize};
+use crate::options::{Compression, FrameSize, Heartbeat};
 use crate::tls;
 
 /// What the server does with each message.
@@ -42,6 +42,8 @@ pub struct Args {
     frame_size: FrameSize,
     #[command(flatten)]
     compression: Compression,
+    #[command(flatten)]
+    heartbeat: Heartbeat,
     /// A PEM file with the server's certificate chain: serve wss:// (needs --key).
     #[arg(long, value_name = "FILE", requires = "key")]
     cert: Option<PathBuf>,
@@ -62,6 +64,7 @@ pub async fn run(args: Args) -> Result<(), Failure> {
     let options = server_options(args.protocols, args.frame_size.get())
         .deflate(args.compression.options(DeflateOptions::server()))
         .shutdown_timeout(Duration::from_secs(2));
+    let options = args.heartbeat.apply(options);
     let hub = Hub::new(false);
     let mode = args.mode;
     let handler = options.handler(move |ws| {
@@ -76,7 +79,7 @@ pub async fn run(args: Args) -> Result<(), Failure> {
     // On Ctrl-C or SIGTERM, clients get a 1001 close frame and a moment to answer it.
     let shutdown = async {
         shutdown_signal().await;
-        eprintln!("shutting down");
+        tracing::info!("shutting down");
     };
     match tls {
         Some(config) => handler.serve_tls_until(listener, config, shutdown).await,

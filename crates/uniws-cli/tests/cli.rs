@@ -229,6 +229,62 @@ async fn broadcast_reaches_every_client() {
     within(b.close(1000, "done")).await.unwrap();
 }
 
+/// A broadcast client that reads 1 KiB every 10 ms through a 4 KiB receive buffer: it falls
+/// behind any busy room, and its forwarder on the server keeps missing messages.
+async fn slow_reader(addr: &str) -> tokio::task::JoinHandle<()> {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let mut tcp = within(socket.connect(addr.parse().unwrap())).await.unwrap();
+    let request = format!(
+        "GET / HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    );
+    within(tcp.write_all(request.as_bytes())).await.unwrap();
+    tokio::spawn(async move {
+        let mut chunk = [0; 1024];
+        while tcp.read(&mut chunk).await.is_ok_and(|n| n > 0) {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    })
+}
+
+#[tokio::test]
+async fn broadcast_serves_on_while_its_stderr_is_not_read() {
+    // Standard error is a pipe that no one reads (a supervisor that does not drain it): a
+    // server that wrote a line for every lag of every slow client would fill it, and block
+    // its runtime threads in the write.
+    let mut process = Running::spawn(command(&["serve", "127.0.0.1:0", "--mode", "broadcast"]));
+    let first = process.line().await;
+    let addr = first.strip_prefix("listening on ws://").expect("the announcement").to_owned();
+    let mut slow = Vec::new();
+    for _ in 0..200 {
+        slow.push(slow_reader(&addr).await);
+    }
+    // 100,000 messages of 1 KiB (or what goes out in 20 s): every slow client falls behind
+    // again and again.
+    let publisher = client(&format!("ws://{addr}"), ConnectOptions::new()).await;
+    let (mut send, mut recv) = publisher.split();
+    let draining = tokio::spawn(async move { while recv.recv().await.is_ok() {} });
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(20), async {
+        for _ in 0..100_000 {
+            send.send(Message::binary(vec![1u8; 1024])).await.unwrap();
+        }
+    })
+    .await;
+    // A client that comes now is served.
+    let fresh = async {
+        let mut ws = connect(&format!("ws://{addr}"), &ConnectOptions::new()).await.unwrap();
+        let hello = Message::text("still serving?");
+        ws.send(hello.clone()).await.unwrap();
+        while ws.recv_all(1 << 20).await.unwrap() != hello {}
+    };
+    tokio::time::timeout(uniws_test_support::LIMIT, fresh)
+        .await
+        .expect("the server stopped serving while its standard error was not read");
+    draining.abort();
+    slow.iter().for_each(|reader| reader.abort());
+}
+
 #[tokio::test]
 async fn line_client_prints_binary_as_hex() {
     let server = start(&["serve", "127.0.0.1:0", "--mode", "broadcast"], "listening on ws://").await;
@@ -400,6 +456,58 @@ async fn ping_interval_gives_up_on_a_silent_server() {
     let stderr = text(&output.stderr);
     let last = stderr.lines().last().unwrap_or_default();
     assert!(last.starts_with("uniws: ") && last.contains("heartbeat"), "{stderr}");
+}
+
+/// Reads until the server closes: the close code, after at least one ping.
+async fn pinged_then_closed(ws: &mut WebSocket) -> Option<uniws::CloseCode> {
+    let mut pings = 0;
+    let close = within(async {
+        loop {
+            match ws.recv().await.expect("the server's close frame") {
+                m if m.message_type() == MessageType::Ping => pings += 1,
+                m if m.message_type() == MessageType::Close => return m,
+                _ => {}
+            }
+        }
+    })
+    .await;
+    assert!(pings > 0, "closed without a ping first");
+    close.close_code()
+}
+
+#[tokio::test]
+async fn serve_and_demo_drop_a_client_that_answers_no_ping() {
+    let beat = ["--ping-interval", "0.05", "--ping-timeout", "0.05"];
+    for (args, path) in [(&["serve", "127.0.0.1:0"][..], "/"), (&["demo", "127.0.0.1:0"], "/chat")] {
+        let announcement = if args[0] == "serve" { "listening on ws://" } else { "demo on http://" };
+        let server = start(&[args, &beat].concat(), announcement).await;
+        // The client reads, but answers no ping: the server's heartbeat gives up on it.
+        let url = format!("ws://{}{path}", server.addr);
+        let mut ws = client(&url, ConnectOptions::new().auto_pong(false)).await;
+        assert_eq!(pinged_then_closed(&mut ws).await, Some(uniws::CloseCode::INTERNAL_ERROR), "{args:?}");
+    }
+}
+
+#[tokio::test]
+async fn the_servers_heartbeat_is_on_by_default_and_zero_turns_it_off() {
+    for subcommand in ["serve", "demo"] {
+        let output = run(&[subcommand, "--help"], "").await;
+        let help = text(&output.stdout);
+        let defaults: Vec<_> = help.lines().filter(|line| line.contains("[default: ")).collect();
+        for (flag, default) in [("--ping-interval", "20"), ("--ping-timeout", "10")] {
+            let at = help.find(flag).unwrap_or_else(|| panic!("{subcommand} --help has no {flag}: {help}"));
+            let after = &help[at..];
+            let shown = after.find("[default: ").map(|i| &after[i + 10..]).unwrap_or_default();
+            assert!(shown.starts_with(&format!("{default}]")), "{subcommand} {flag}: {defaults:?}");
+        }
+    }
+    // Turned off, no ping comes (a heartbeat of 0 s and 50 ms would ping at once, and the
+    // echo would come after it or not at all).
+    let args = ["serve", "127.0.0.1:0", "--ping-interval", "0", "--ping-timeout", "0.05"];
+    let server = start(&args, "listening on ws://").await;
+    let mut ws = client(&format!("ws://{}", server.addr), ConnectOptions::new().auto_pong(false)).await;
+    within(ws.send(Message::text("still here"))).await.unwrap();
+    assert_eq!(next_text(&mut ws).await, "still here");
 }
 
 // ---- demo ----
