@@ -356,10 +356,11 @@ impl FrameSink for SendHalf {
 }
 
 impl FrameSource for RecvHalf {
-    async fn fail(&mut self, error: &Error) {
+    async fn fail(&mut self, error: Error) -> Error {
         self.done = true;
         self.pieces = None;
-        self.socket.fail(error);
+        self.socket.fail(&error);
+        error
     }
 
     async fn recv_frame(&mut self, budget: usize, whole: bool) -> Result<Message> {
