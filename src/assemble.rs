@@ -17,8 +17,9 @@ pub(crate) trait FrameSink {
 /// The receiving side a backend provides for `recv_all`.
 pub(crate) trait FrameSource {
     /// Fails the connection after `error` (its close code goes to the peer); nothing more
-    /// is received.
-    async fn fail(&mut self, error: &Error);
+    /// is received. Returns `error`, for the caller to return: a backend that waits while
+    /// failing keeps it meanwhile, so that a call cancelled then leaves it to the next.
+    async fn fail(&mut self, error: Error) -> Error;
     /// Receives one frame; a data frame larger than `budget` fails the connection with
     /// `MessageTooLarge` before its payload is read. With `whole`, the backend may instead
     /// return a whole data message it put together itself (within `budget` and
@@ -164,9 +165,7 @@ pub(crate) async fn recv_all<T: FrameSource>(
         assembly.fragments += 1;
         if assembly.fragments > MAX_FRAGMENTS {
             assembly.clear();
-            let error = Error::TooManyFragments { max: MAX_FRAGMENTS };
-            io.fail(&error).await;
-            return Err(error);
+            return Err(io.fail(Error::TooManyFragments { max: MAX_FRAGMENTS }).await);
         }
         assembly.data.extend_from_slice(frame.data());
         if !frame.is_partial() {

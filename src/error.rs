@@ -16,10 +16,12 @@ pub enum Error {
     Closed,
 
     /// A frame is larger than `max_frame_size`: on send, nothing was sent; on receive, the
-    /// header announced it and the connection was failed with 1009 before reading the payload.
+    /// header announced it and the connection was failed with 1009 before reading the payload,
+    /// or, compressed, it inflated past the limit and the connection was failed then.
     #[error("frame of {size} bytes exceeds the maximum frame size of {max} bytes")]
     FrameTooLarge {
-        /// The frame's payload size.
+        /// The frame's payload size: inflated, if compressed (counted up to 64 MiB past the
+        /// limit), unless its header already announced more than deflate makes of the limit.
         size: u64,
         /// The limit.
         max: usize,

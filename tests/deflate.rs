@@ -519,3 +519,15 @@ async fn every_operation_works_compressed_with_each_kind_of_context() {
         assert!(matches!(err, Error::MessageTooLarge { max: 100_000 }), "{err:?}");
     }
 }
+
+/// A compressed frame that inflates past the frame limit is refused with its real size, the
+/// inflated one (not the limit and the byte that crossed it).
+#[tokio::test]
+async fn a_compressed_frame_over_the_limit_reports_its_inflated_size() {
+    let (addr, mut errors) = echo_server(ServerOptions::new().max_frame_size(16 << 10)).await;
+    let mut raw = Raw::client(addr, Some("permessage-deflate")).await;
+    raw.send(&masked(FIN | RSV1 | BINARY, &deflate(&[b'x'; 20_000]))).await;
+    assert_eq!(raw.close_code().await, 1009);
+    let error = within(errors.recv()).await.unwrap();
+    assert!(matches!(error, Error::FrameTooLarge { size: 20_000, max: 0x4000 }), "{error:?}");
+}

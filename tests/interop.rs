@@ -400,12 +400,12 @@ async fn our_client_fails_an_oversized_python_frame_with_1009() {
     let closed = py.line_starting("closed ").await;
     assert!(closed.starts_with("closed /big 1009"), "Python saw {closed:?}");
 
-    // Compressed: a small frame that inflates past the limit, stopped there.
+    // Compressed: a small frame that inflates past the limit, reported with its real size.
     let options = ConnectOptions::new().max_frame_size(64 * 1024);
     let mut ws = connect_to(port, "/big?size=1048576", options).await;
     assert!(ws.extensions().is_some_and(|e| e.starts_with("permessage-deflate")), "{:?}", ws.extensions());
     match recv(&mut ws).await {
-        Err(Error::FrameTooLarge { size, max }) => assert_eq!((size, max), (64 * 1024 + 1, 64 * 1024)),
+        Err(Error::FrameTooLarge { size, max }) => assert_eq!((size, max), (1 << 20, 64 * 1024)),
         other => panic!("expected FrameTooLarge, got {other:?}"),
     }
     assert!(matches!(recv(&mut ws).await, Err(Error::Closed)));
@@ -488,7 +488,7 @@ async fn python_client_oversized_frame_gets_1009_from_our_server() {
         "{seen:?}"
     );
 
-    // Compressed (as Python offers by default): inflating stops at the limit.
+    // Compressed (as Python offers by default): the inflated size is reported, not the limit.
     let args = [server.url(), "extensions".into(), format!("size:{}", 2 << 20), "expect-close".into()];
     let lines = PyProcess::client(&args).await;
     assert_eq!(lines.len(), 3, "{lines:?}");
@@ -496,7 +496,7 @@ async fn python_client_oversized_frame_gets_1009_from_our_server() {
     assert!(lines[2].starts_with("closed 1009"), "Python saw {:?}", lines[2]);
     let seen = server.connection().await;
     assert!(
-        matches!(seen[1], Seen::Ended(Error::FrameTooLarge { size, max }) if size == (1 << 20) + 1 && max == 1 << 20),
+        matches!(seen[1], Seen::Ended(Error::FrameTooLarge { size, max }) if size == 2 << 20 && max == 1 << 20),
         "{seen:?}"
     );
 }

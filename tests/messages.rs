@@ -442,3 +442,49 @@ async fn control_frames_pass_whatever_the_frame_limit() {
     let close = closing.await.unwrap().unwrap();
     assert_eq!(close.as_text(), Some("a reason longer than three bytes"));
 }
+
+/// Bytes that deflate cannot shrink (xorshift: the same every run).
+fn incompressible(len: usize) -> Vec<u8> {
+    let mut x = 0x2545_f491_4f6c_dd1du64;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
+
+/// A client that takes frames of 16 KiB gets back, from a server that echoes them one by one
+/// (as `examples/echo_server` does), 300 KB that do not compress: each part, compressed
+/// again, is a few bytes larger than 16 KiB on the wire, and fits the limit once inflated,
+/// which is what the limit counts.
+#[tokio::test]
+async fn incompressible_parts_echoed_compressed_fit_a_small_frame_limit() {
+    let (mut client, mut server) =
+        pair(ServerOptions::new(), ConnectOptions::new().max_frame_size(16 << 10)).await;
+    assert!(client.extensions().is_some());
+    tokio::spawn(async move {
+        while let Ok(message) = server.recv().await {
+            if message.message_type().is_control() || server.send(message).await.is_err() {
+                break;
+            }
+        }
+    });
+    let data = incompressible(300_000);
+    timeout(LIMIT, client.send_all(Message::binary(data.clone()))).await.unwrap().unwrap();
+    let echoed = timeout(LIMIT, client.recv_all(1 << 20)).await.expect("recv_all hung").unwrap();
+    assert!(echoed.data() == &data[..], "{} bytes back", echoed.len());
+    timeout(LIMIT, client.send_all(Message::binary(data.clone()))).await.unwrap().unwrap();
+    let mut joined = Vec::new();
+    loop {
+        let part = recv(&mut client).await.unwrap();
+        assert!(part.len() <= 16 << 10);
+        joined.extend_from_slice(part.data());
+        if !part.is_partial() {
+            break;
+        }
+    }
+    assert!(joined == data, "{} bytes back in frames", joined.len());
+}

@@ -2,6 +2,7 @@
 //! cancel-safety of `recv` (a `recv` dropped mid-frame loses nothing), and the bounded close
 //! of split halves against a server that never answers a close. Real sockets on 127.0.0.1.
 
+use std::task::Poll;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
@@ -139,4 +140,88 @@ async fn split_close_ends_with_the_peers_close_when_it_answers() {
     let close = within(receiver.recv()).await.unwrap();
     assert_eq!(close.close_code(), Some(uniws::CloseCode::NORMAL));
     assert!(matches!(within(receiver.recv()).await, Err(Error::Closed)));
+}
+
+/// A failure that a `recv_all` meets while a fast ticker keeps cancelling it (the use the
+/// docs call cancel-safe) reaches a later call, with or without compression, whether the
+/// reader or `recv_all` (which puts compressed messages together) found it: failing the
+/// connection waits for the writer, held by a send the peer does not read, at most the close
+/// timeout counted from the failure, not a new close timeout for every call, and the error
+/// stays for the next call meanwhile.
+#[tokio::test]
+async fn an_error_met_by_a_recv_all_cancelled_over_and_over_reaches_a_later_call() {
+    for (compress, fragments) in [(true, false), (false, false), (true, true), (false, true)] {
+        let (listener, addr) = bind().await;
+        let (blocked, wait_blocked) = tokio::sync::oneshot::channel::<()>();
+        let (done, wait_done) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(async move {
+            let (tcp, _) = listener.accept().await.unwrap();
+            let mut ws = ServerOptions::new().accept(tcp).await.unwrap();
+            // Reads nothing; once the client's sender waits on the full socket, a frame larger
+            // than the client takes (compressed, larger once inflated), or a message in one
+            // fragment more than it takes.
+            let _ = wait_blocked.await;
+            if fragments {
+                ws.send(Message::binary(vec![1u8; 10_000]).with_partial(true)).await.unwrap();
+                for _ in 0..uniws::MAX_FRAGMENTS {
+                    ws.send(Message::binary(Vec::new()).with_partial(true)).await.unwrap();
+                }
+            } else {
+                ws.send(Message::binary(vec![1u8; 100_000])).await.unwrap();
+            }
+            let _ = wait_done.await;
+        });
+        let deflate =
+            if compress { uniws::DeflateOptions::client() } else { uniws::DeflateOptions::disabled() };
+        let options = ConnectOptions::new()
+            .max_frame_size(16 << 10)
+            .close_timeout(Duration::from_millis(200))
+            .deflate(deflate);
+        let (mut tx, mut rx) = within(connect(&format!("ws://{addr}"), &options)).await.unwrap().split();
+        let sender = tokio::spawn(async move {
+            let chunk = Message::binary(vec![3u8; 16 << 10]).with_compression(false);
+            let mut blocked = Some(blocked);
+            loop {
+                let mut send = std::pin::pin!(tx.send(chunk.clone()));
+                let result = match std::future::poll_fn(|cx| Poll::Ready(send.as_mut().poll(cx))).await {
+                    Poll::Ready(result) => result,
+                    Poll::Pending => {
+                        // Waiting on the full socket, with the writer held.
+                        if let Some(blocked) = blocked.take() {
+                            let _ = blocked.send(());
+                        }
+                        send.await
+                    }
+                };
+                if result.is_err() {
+                    return;
+                }
+            }
+        });
+        let mut ticker = tokio::time::interval(Duration::from_micros(200));
+        let mut cancelled = 0;
+        let received = tokio::time::timeout(uniws_test_support::LIMIT, async {
+            loop {
+                tokio::select! {
+                    received = rx.recv_all(1 << 20) => break received,
+                    _ = ticker.tick() => cancelled += 1,
+                }
+            }
+        })
+        .await
+        .expect("recv_all under a ticker hung instead of returning the error");
+        let case = format!("compress {compress}, fragments {fragments}");
+        match fragments {
+            false => assert!(
+                matches!(received, Err(Error::FrameTooLarge { size: 100_000, max: 0x4000 })),
+                "{case}: {received:?}"
+            ),
+            true => assert!(matches!(received, Err(Error::TooManyFragments { .. })), "{case}: {received:?}"),
+        }
+        eprintln!("{case}: the error after {cancelled} cancelled calls");
+        assert!(matches!(within(rx.recv()).await, Err(Error::Closed)));
+        let _ = done.send(());
+        within(server).await.unwrap();
+        within(sender).await.unwrap();
+    }
 }

@@ -359,10 +359,11 @@ impl FrameSink for SendHalf {
 }
 
 impl FrameSource for RecvHalf {
-    async fn fail(&mut self, error: &Error) {
+    async fn fail(&mut self, error: Error) -> Error {
         self.done = true;
         self.pieces = None;
-        self.socket.fail(error);
+        self.socket.fail(&error);
+        error
     }
 
     async fn recv_frame(&mut self, budget: usize, whole: bool) -> Result<Message> {
@@ -405,12 +406,14 @@ impl FrameSource for RecvHalf {
             }
         };
         let result = within(limit, bounded).await;
-        match &result {
-            Err(error @ Error::HeartbeatTimeout) => self.fail(error).await,
-            Err(Error::Timeout) if self.socket.events.borrow().close_sent => self.done = true,
-            _ => {}
+        match result {
+            Err(Error::HeartbeatTimeout) => Err(self.fail(Error::HeartbeatTimeout).await),
+            Err(Error::Timeout) if self.socket.events.borrow().close_sent => {
+                self.done = true;
+                Err(Error::Timeout)
+            }
+            other => other,
         }
-        result
     }
 
     fn assembly(&mut self) -> &mut Assembly {

@@ -75,6 +75,11 @@ pub(crate) struct Reader {
     /// The error failing the connection, returned once its close frame went out: a `recv`
     /// cancelled while failing the connection leaves it for the next one.
     failing: Option<Error>,
+    /// When failing the connection gives up waiting (for a writer held by a send the peer
+    /// does not read, or a peer that does not read at all): set by the first `recv` that
+    /// fails it, so that calls cancelled sooner than that (a ticker in `select!`) do not
+    /// each start the wait again, and the error reaches one of them.
+    fail_deadline: Option<Instant>,
     /// Nothing more will be read: the close handshake ended or the connection failed.
     done: bool,
     /// The peer's close is answered and the write side shut down: what the peer still sends
@@ -95,6 +100,7 @@ impl Reader {
             ready: None,
             close_answer: None,
             failing: None,
+            fail_deadline: None,
             done: false,
             draining: None,
         }
@@ -102,11 +108,6 @@ impl Reader {
 
     pub(crate) fn max_frame_size(&self) -> usize {
         self.decoder.max_frame_size()
-    }
-
-    /// Reads nothing more: the connection is being failed.
-    pub(crate) fn stop(&mut self) {
-        self.done = true;
     }
 
     /// Fails the connection with `error`, which the next `recv` returns once the close frame
@@ -130,7 +131,8 @@ impl Reader {
         let outbox = link.outbox;
         loop {
             if let Some(error) = &self.failing {
-                outbox.fail(error, fail_limit).await;
+                let deadline = *self.fail_deadline.get_or_insert_with(|| Instant::now() + fail_limit);
+                outbox.fail(error, deadline).await;
                 return Err(self.failing.take().expect("checked above"));
             }
             if let Some(close) = &self.close_answer {

@@ -317,9 +317,12 @@ impl FrameSink for SendHalf {
 }
 
 impl FrameSource for RecvHalf {
-    async fn fail(&mut self, error: &Error) {
-        self.state.reader.stop();
-        self.shared.outbox.fail(error, self.shared.close_timeout).await;
+    async fn fail(&mut self, error: Error) -> Error {
+        // The reader fails the connection and returns the error; cancelled meanwhile, it
+        // keeps both for the next call.
+        let (shared, reader) = (&*self.shared, &mut self.state.reader);
+        reader.abort(error);
+        reader.recv(0, false, shared.link(), shared.close_timeout).await.expect_err("a failing reader fails")
     }
 
     fn recv_frame(&mut self, budget: usize, whole: bool) -> impl Future<Output = Result<Message>> {

@@ -182,9 +182,10 @@ impl Outbox {
         self.writer.lock().await.answer_close(received).await
     }
 
-    /// Fails the connection after `error` (see [`Writer::fail`]), all within `limit`.
-    pub(crate) async fn fail(&self, error: &Error, limit: Duration) {
-        let _ = tokio::time::timeout(limit, async { self.writer.lock().await.fail(error).await }).await;
+    /// Fails the connection after `error` (see [`Writer::fail`]), all by `deadline`: a
+    /// point in time, not a length, as a cancelled call leaves the rest to the next.
+    pub(crate) async fn fail(&self, error: &Error, deadline: Instant) {
+        let _ = tokio::time::timeout_at(deadline, async { self.writer.lock().await.fail(error).await }).await;
     }
 
     /// Shuts the write side down.

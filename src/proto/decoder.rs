@@ -2,13 +2,14 @@
 //! messages, enforcing masking by role, `max_frame_size` on the header, the fragmentation
 //! rules and fail-fast UTF-8 validation of text as its bytes arrive. With permessage-deflate,
 //! each frame of a compressed message is inflated once it is in, within the frame and message
-//! limits, and its text validated as it comes out.
+//! limits, and its text validated as it comes out: the frame limit counts inflated bytes, and
+//! holds the header only to what deflate may make of that many.
 
 use bytes::{Buf, Bytes, BytesMut};
 
 use super::Role;
 use super::close::parse_close_payload;
-use super::deflate::{InflateError, Inflater};
+use super::deflate::{InflateError, Inflater, max_deflated_len};
 use super::frame::{FrameHeader, OpCode};
 use super::mask::apply_mask;
 use super::utf8::Utf8Validator;
@@ -289,8 +290,16 @@ impl Decoder {
                 _ => return Err(Error::Protocol(Violation::CompressedControl)),
             }
         }
-        // Control frames are capped at 125 bytes by the header rules, whatever the limit.
-        if !header.opcode.is_control() && header.payload_len > self.max_frame_size as u64 {
+        let compressed = match header.opcode {
+            OpCode::Text | OpCode::Binary => header.rsv1,
+            OpCode::Continuation => self.compressed,
+            _ => false,
+        };
+        // Control frames are capped at 125 bytes by the header rules, whatever the limit. A
+        // compressed frame is held to the limit by what it inflates to: on the wire it may
+        // have what deflate adds to data that does not compress.
+        let wire_max = if compressed { max_deflated_len(self.max_frame_size) } else { self.max_frame_size };
+        if !header.opcode.is_control() && header.payload_len > wire_max as u64 {
             return Err(Error::FrameTooLarge { size: header.payload_len, max: self.max_frame_size });
         }
         let kind = match (header.opcode, self.state) {
@@ -306,11 +315,6 @@ impl Decoder {
             (OpCode::Close, _) => MessageType::Close,
             (OpCode::Ping, _) => MessageType::Ping,
             (OpCode::Pong, _) => MessageType::Pong,
-        };
-        let compressed = match header.opcode {
-            OpCode::Text | OpCode::Binary => header.rsv1,
-            OpCode::Continuation => self.compressed,
-            _ => false,
         };
         // A compressed frame's budget is checked on what it inflates to.
         if !kind.is_control() && !compressed && header.payload_len > budget.saturating_sub(at) as u64 {
@@ -334,11 +338,11 @@ impl Decoder {
         let mut inflated = Vec::new();
         match inflater.inflate(payload, header.fin, limit, &mut inflated) {
             Ok(()) => {}
-            Err(InflateError::TooLarge) if budget < self.max_frame_size => {
+            Err(InflateError::TooLarge { .. }) if budget < self.max_frame_size => {
                 return Err(Error::MessageTooLarge { max: budget });
             }
-            Err(InflateError::TooLarge) => {
-                return Err(Error::FrameTooLarge { size: inflated.len() as u64, max: self.max_frame_size });
+            Err(InflateError::TooLarge { size }) => {
+                return Err(Error::FrameTooLarge { size, max: self.max_frame_size });
             }
             Err(InflateError::Corrupt(violation)) => return Err(Error::Protocol(violation)),
         }

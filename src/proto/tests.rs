@@ -141,6 +141,100 @@ fn frame_limit_is_checked_on_the_header_alone() {
     assert_eq!(err.close_code(), Some(CloseCode::MESSAGE_TOO_BIG));
 }
 
+/// Bytes that deflate cannot shrink (xorshift: the same every run).
+fn incompressible(len: usize) -> Vec<u8> {
+    let mut x = 0x9e37_79b9_7f4a_7c15u64;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
+
+/// A server frame of a compressed message: `payload` as it is, RSV1 on a first frame.
+fn compressed_frame(first: bool, fin: bool, payload: &[u8]) -> BytesMut {
+    let opcode = if first { OpCode::Binary } else { OpCode::Continuation };
+    let header = FrameHeader { fin, rsv1: first, opcode, mask: None, payload_len: payload.len() as u64 };
+    let mut bytes = [0; MAX_HEADER_LEN];
+    let len = header.encode(&mut bytes);
+    let mut frame = BytesMut::from(&bytes[..len]);
+    frame.extend_from_slice(payload);
+    frame
+}
+
+/// What a frame limit counts on a compressed frame is what it inflates to: a part of a
+/// message that does not compress grows past the limit on the wire and is still taken; one
+/// that inflates past it is refused with its real size; a header announcing more than
+/// deflate makes of the limit is refused before its payload, with the size it announced.
+#[test]
+fn a_compressed_frame_is_held_to_the_frame_limit_by_what_it_inflates_to() {
+    const LIMIT: usize = 16 << 10;
+    let decoder = || Decoder::new(Role::Client, LIMIT).with_inflater(deflate::Inflater::new(15, true));
+    for level in [1, 6, 9] {
+        for bits in [9, 15] {
+            let data = incompressible(LIMIT);
+            let mut compressed = Vec::new();
+            deflate::Deflater::new(level, bits, true, 0).compress(&data, false, &mut compressed);
+            assert!(compressed.len() > LIMIT && compressed.len() <= deflate::max_deflated_len(LIMIT));
+            let mut tail = Vec::new();
+            deflate::Deflater::new(level, bits, true, 0).compress(b"", true, &mut tail);
+            let mut decoder = decoder();
+            let mut buf = compressed_frame(true, false, &compressed);
+            buf.extend_from_slice(&compressed_frame(false, true, &tail));
+            let part = decoder.decode(&mut buf, usize::MAX).unwrap().expect("the first frame");
+            assert_eq!((part.data(), part.is_partial()), (&data[..], true), "level {level}, {bits} bits");
+            let end = decoder.decode(&mut buf, usize::MAX).unwrap().expect("the last frame");
+            assert!(end.data().is_empty() && !end.is_partial());
+        }
+    }
+    // One byte more than the limit, inflated: refused with its size, counted on.
+    let mut compressed = Vec::new();
+    deflate::Deflater::new(6, 15, true, 0).compress(&[b'a'; LIMIT + 5000], true, &mut compressed);
+    let err = decoder().decode(&mut compressed_frame(true, true, &compressed), usize::MAX).unwrap_err();
+    assert!(matches!(err, Error::FrameTooLarge { size: 21_384, max: LIMIT }), "{err:?}");
+    assert_eq!(err.close_code(), Some(CloseCode::MESSAGE_TOO_BIG));
+    // Past deflate's bound, the header alone is refused.
+    let over = deflate::max_deflated_len(LIMIT) as u64 + 1;
+    let header = FrameHeader { fin: true, rsv1: true, opcode: OpCode::Binary, mask: None, payload_len: over };
+    let mut bytes = [0; MAX_HEADER_LEN];
+    let len = header.encode(&mut bytes);
+    let err = decoder().decode(&mut BytesMut::from(&bytes[..len]), usize::MAX).unwrap_err();
+    assert!(matches!(err, Error::FrameTooLarge { size, max: LIMIT } if size == over), "{err:?}");
+    // Uncompressed, the limit is the wire's.
+    let header = FrameHeader { rsv1: false, payload_len: LIMIT as u64 + 1, ..header };
+    let len = header.encode(&mut bytes);
+    let err = decoder().decode(&mut BytesMut::from(&bytes[..len]), usize::MAX).unwrap_err();
+    assert!(matches!(err, Error::FrameTooLarge { size: 16_385, max: LIMIT }), "{err:?}");
+}
+
+/// Our own compressed frames never exceed the frame limit on the wire, so a peer with the
+/// same limit takes them whether it counts wire or inflated bytes.
+#[test]
+fn compressed_frames_sent_fit_the_senders_limit_on_the_wire() {
+    const LIMIT: usize = 16 << 10;
+    let data = Bytes::from(incompressible(300_000));
+    let mut encoder = Encoder::new(Role::Server, LIMIT).with_deflater(deflate::Deflater::new(6, 15, true, 0));
+    let mut decoder = Decoder::new(Role::Client, LIMIT).with_inflater(deflate::Inflater::new(15, true));
+    let mut wire = BytesMut::new();
+    let fragments = crate::assemble::Fragments::new(Message::binary(data.clone()), LIMIT);
+    for fragment in fragments {
+        if let Some(payload) = encoder.encode(&fragment, &mut wire).unwrap() {
+            wire.extend_from_slice(&payload);
+        }
+    }
+    let mut received = Vec::new();
+    while !wire.is_empty() {
+        let (header, _) = FrameHeader::decode(&wire).unwrap().expect("a whole header");
+        assert!(header.payload_len <= LIMIT as u64, "{} bytes on the wire", header.payload_len);
+        let part = decoder.decode(&mut wire, usize::MAX).unwrap().expect("a whole frame");
+        received.extend_from_slice(part.data());
+    }
+    assert_eq!(received, data);
+}
+
 #[test]
 fn message_budget_is_checked_on_the_header_alone() {
     let mut decoder = Decoder::new(Role::Client, MAX);

@@ -134,11 +134,40 @@ impl Deflater {
     }
 }
 
+/// The most bytes a frame of a compressed message may take on the wire when the part of the
+/// message it carries has `len` bytes, so that a frame is measured by what it inflates to and
+/// not refused for what deflate added to incompressible data. It is zlib's `deflateBound` for
+/// parameters it cannot count on, as a permessage-deflate peer picks its own window and
+/// memory level: the larger of its bounds for stored blocks as short as 127 bytes (memory
+/// level 1, about 4 %) and for fixed-code blocks of 9-bit literals (about 13 %, for a block
+/// whose input has left a small window, so that it cannot be stored), plus the 5 bytes of
+/// the empty stored block a sync flush ends each frame with (RFC 7692 §7.2.1). zlib's
+/// defaults stay far below it (5 bytes per block of 16,383 bytes), but Python's
+/// `websockets`, at memory level 5, writes a block per 2,047 bytes.
+pub fn max_deflated_len(len: usize) -> usize {
+    let fixed = len.saturating_add((len >> 3) + (len >> 8) + (len >> 9) + 4);
+    let stored = len.saturating_add((len >> 5) + (len >> 7) + (len >> 11) + 7);
+    fixed.max(stored).saturating_add(5)
+}
+
+/// Past the limit, a refused frame is inflated on into a scratch buffer to report its real
+/// size, but no further than this: a deflate bomb inflates a thousand times its size, and
+/// counting it whole would cost what the limit is there to spare. 64 MiB is the default
+/// message limit, what an ordinary message may cost anyway.
+const COUNT_LIMIT: u64 = 64 << 20;
+
+/// The scratch buffer counting inflates into.
+const COUNT_CHUNK: usize = 32 << 10;
+
 /// Why a compressed frame could not be inflated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InflateError {
-    /// It inflates past the limit (inflating stopped there).
-    TooLarge,
+    /// It inflates past the limit: to `size` bytes (at least, for one that inflates more
+    /// than [`COUNT_LIMIT`] past it). Only the limit and one byte were kept.
+    TooLarge {
+        /// What the frame inflates to.
+        size: u64,
+    },
     /// Not valid deflate data, or data after the final block.
     Corrupt(Violation),
 }
@@ -178,10 +207,14 @@ impl Inflater {
         out: &mut Vec<u8>,
     ) -> Result<(), InflateError> {
         let mut decompressor = self.held.take().unwrap_or_else(|| self.fresh());
-        let cap = out.len().saturating_add(limit);
+        let start = out.len();
+        let cap = start.saturating_add(limit);
         let mut result = self.run(&mut decompressor, payload, false, cap, out);
         if fin && result.is_ok() {
             result = self.run(&mut decompressor, &TAIL, true, cap, out);
+        }
+        if let Err(InflateError::TooLarge { size }) = &mut result {
+            *size += (out.len() - start) as u64;
         }
         if !(fin || result.is_err()) {
             self.held = Some(decompressor);
@@ -203,7 +236,7 @@ impl Inflater {
     }
 
     /// Inflates `input` (the message's tail if `tail`) into `out`, which may not grow past
-    /// `cap` bytes.
+    /// `cap` bytes; past it, `TooLarge` with what the rest of `input` inflates to.
     fn run(
         &mut self,
         decompressor: &mut Decompress,
@@ -240,7 +273,7 @@ impl Inflater {
             unsafe { out.set_len(out.len() + written) };
             rest = &rest[used..];
             if out.len() > cap {
-                return Err(InflateError::TooLarge);
+                return Err(InflateError::TooLarge { size: count(decompressor, rest) });
             }
             match status {
                 Status::StreamEnd => self.ended = true,
@@ -259,4 +292,30 @@ impl Inflater {
             Decompress::new_with_window_bits(false, self.window_bits)
         }
     }
+}
+
+/// How many bytes `input` inflates to, discarded as they come out, up to about
+/// [`COUNT_LIMIT`]. Data found corrupt further on ends the count: the frame is refused for
+/// its size either way.
+fn count(decompressor: &mut Decompress, mut input: &[u8]) -> u64 {
+    let mut scratch = Vec::with_capacity(COUNT_CHUNK);
+    let mut counted = 0;
+    while counted < COUNT_LIMIT {
+        let before_in = decompressor.total_in();
+        let before_out = decompressor.total_out();
+        let spare = scratch.spare_capacity_mut();
+        let room = spare.len();
+        let Ok(status) = decompressor.decompress_uninit(input, spare, FlushDecompress::Sync) else { break };
+        let used = (decompressor.total_in() - before_in) as usize;
+        let written = decompressor.total_out() - before_out;
+        input = &input[used..];
+        counted += written;
+        match status {
+            Status::StreamEnd => break,
+            Status::BufError if used == 0 && written == 0 => break,
+            _ if input.is_empty() && (written as usize) < room => break,
+            _ => {}
+        }
+    }
+    counted
 }

@@ -7,7 +7,7 @@ mod extensions;
 mod negotiate;
 mod pool;
 
-pub use codec::{Deflater, InflateError, Inflater};
+pub use codec::{Deflater, InflateError, Inflater, max_deflated_len};
 pub use extensions::{Extension, parse_extensions};
 pub use negotiate::{DeflateParams, accept_offer, client_offer, validate_answer};
 
