@@ -6,8 +6,9 @@
 
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use uniws::{CloseCode, ConnectOptions, Error, Message, MessageType, ServerOptions, WebSocket, connect};
+use uniws_test_support::piped::piped_server;
 use uniws_test_support::{bind, within};
 
 const BEAT: Duration = Duration::from_millis(50);
@@ -102,24 +103,6 @@ async fn data_counts_as_life() {
     assert!(matches!(within(server.recv()).await, Err(Error::HeartbeatTimeout)));
 }
 
-/// A server socket accepted with `options` over an in-memory pipe (64 KiB each way), and
-/// the client's raw end once it has read the 101.
-async fn accept_piped(options: ServerOptions) -> (WebSocket, DuplexStream) {
-    let (server_end, mut client) = tokio::io::duplex(64 << 10);
-    let request = "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-                   Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
-    let handshake = async {
-        client.write_all(request.as_bytes()).await.unwrap();
-        let mut head = Vec::new();
-        while !head.ends_with(b"\r\n\r\n") {
-            head.push(client.read_u8().await.unwrap());
-        }
-        assert!(head.starts_with(b"HTTP/1.1 101 "), "{}", String::from_utf8_lossy(&head));
-    };
-    let (ws, ()) = within(async { tokio::join!(options.accept(server_end), handshake) }).await;
-    (ws.unwrap(), client)
-}
-
 /// Sends 16 KiB messages until a send fails: the error.
 async fn send_until_error(send: &mut uniws::SendHalf) -> Error {
     loop {
@@ -131,7 +114,7 @@ async fn send_until_error(send: &mut uniws::SendHalf) -> Error {
 
 #[tokio::test(start_paused = true)]
 async fn a_send_to_a_peer_that_stops_reading_fails_with_heartbeat_timeout() {
-    let (mut server, _client) = accept_piped(ServerOptions::new().heartbeat(BEAT, BEAT)).await;
+    let (mut server, _client) = piped_server(ServerOptions::new().heartbeat(BEAT, BEAT)).await;
     // The client never reads: the pipe fills, and the send waits on it. Without the
     // heartbeat bounding the write it waits forever (the hang guard's panic).
     let error = tokio::time::timeout(uniws_test_support::LIMIT, async {
@@ -151,7 +134,7 @@ async fn a_send_to_a_peer_that_stops_reading_fails_with_heartbeat_timeout() {
 
 #[tokio::test(start_paused = true)]
 async fn a_stalled_send_half_fails_the_receiving_half_that_still_hears_data() {
-    let (server, mut client) = accept_piped(ServerOptions::new().heartbeat(BEAT, BEAT)).await;
+    let (server, mut client) = piped_server(ServerOptions::new().heartbeat(BEAT, BEAT)).await;
     let (mut send, mut recv) = server.split();
     // The client talks (masked text frames, more often than the beat) but never reads: the
     // receiving half's heartbeat hears life, the sending half's writes get nowhere.
@@ -184,7 +167,7 @@ async fn a_stalled_send_half_fails_the_receiving_half_that_still_hears_data() {
 
 #[tokio::test(start_paused = true)]
 async fn a_send_to_a_slow_reader_goes_on_while_the_transport_moves() {
-    let (mut server, mut client) = accept_piped(ServerOptions::new().heartbeat(BEAT, BEAT)).await;
+    let (mut server, mut client) = piped_server(ServerOptions::new().heartbeat(BEAT, BEAT)).await;
     // The client reads 4 KiB at a time, five times a beat: each send waits on the pipe for
     // many beats in all, but never the heartbeat's span without the pipe moving.
     let reading = tokio::spawn(async move {

@@ -2,13 +2,16 @@
 //! 127.0.0.1: clients connected when the server stops each get a 1001 close frame, the
 //! server stops accepting and returns once their handlers are done (or, for a handler that
 //! never reads, once the shutdown timeout has passed); a client beyond `max_connections` is
-//! answered with 503 and one is admitted again when a place frees up.
+//! answered with 503 and one is admitted again when a place frees up. A server's own close
+//! waits for the client's answer as long as `ServerOptions::close_timeout` says (on tokio's
+//! paused clock, over an in-memory pipe).
 
 use std::time::Duration;
 
 use tokio::net::TcpStream;
 use tokio::sync::oneshot;
 use uniws::{CloseCode, ConnectOptions, Error, Message, MessageType, ServerOptions, WebSocket, connect};
+use uniws_test_support::piped::piped_server;
 use uniws_test_support::{bind, echo, within};
 
 /// A client's view of the server going away: the close frame's code.
@@ -100,4 +103,25 @@ async fn clients_beyond_the_connection_limit_get_503_until_a_place_frees_up() {
     .await;
     within(third.send(Message::text("in"))).await.unwrap();
     assert_eq!(within(third.recv()).await.unwrap().as_text(), Some("in"));
+}
+
+/// `close` against a client that never answers ends with `Timeout` after the server's own
+/// close timeout: the option is the one in force (the clock is tokio's paused one, so the
+/// hour passes at once).
+#[tokio::test(start_paused = true)]
+async fn a_servers_close_waits_for_its_own_close_timeout() {
+    for (options, wait) in [
+        (ServerOptions::new(), uniws::DEFAULT_CLOSE_TIMEOUT),
+        (ServerOptions::new().close_timeout(Duration::from_secs(3600)), Duration::from_secs(3600)),
+    ] {
+        let (mut server, _client) = piped_server(options).await;
+        let started = tokio::time::Instant::now();
+        // The guard is on the same paused clock: past the wait, not within the usual limit.
+        let closed = tokio::time::timeout(wait + uniws_test_support::LIMIT, server.close(1000, "bye"))
+            .await
+            .expect("a server's close hung past its close timeout");
+        assert!(matches!(closed, Err(Error::Timeout)), "{closed:?}");
+        let waited = started.elapsed();
+        assert!(waited >= wait && waited < wait + Duration::from_secs(1), "waited {waited:?} for {wait:?}");
+    }
 }

@@ -1,10 +1,11 @@
 //! Helpers the integration tests of every crate of the workspace share (a dev-dependency,
 //! never published): a deadline for every await, a listener on 127.0.0.1 with its address,
-//! the frame-by-frame echo most test servers run; certificates (`pem`), a real proxy
+//! the frame-by-frame echo most test servers run; certificates (`pem`), a server over an in-memory pipe (`piped`), a real proxy
 //! (`pproxy`), raw sockets (`raw`), a frame reader off the
 //! wire (`wire`), and Python peers in a cached virtualenv (`venv`, `python`).
 
 pub mod pem;
+pub mod piped;
 pub mod pproxy;
 pub mod python;
 pub mod raw;
