@@ -27,6 +27,7 @@ mod compression;
 mod error;
 mod message;
 mod options;
+mod platform;
 pub mod proto;
 mod reconnect;
 mod stream;
@@ -43,6 +44,7 @@ pub use message::{Message, MessageType};
 pub use options::{
     Auth, ConnectOptions, DEFAULT_CLOSE_TIMEOUT, DEFAULT_MAX_FRAME_SIZE, DEFAULT_MAX_MESSAGE_SIZE, Heartbeat,
 };
+pub use platform::MaybeSend;
 pub use proto::{CloseCode, HandshakeFailure, MAX_CLOSE_REASON, MAX_FRAGMENTS, Violation};
 pub use reconnect::{ConnectionState, Disconnect, ReconnectPolicy, Reconnecting, ReconnectingSender};
 pub use stream::Messages;

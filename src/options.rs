@@ -2,9 +2,6 @@
 
 use std::time::Duration;
 
-#[cfg(not(target_arch = "wasm32"))]
-use url::Url;
-
 use crate::{DeflateOptions, Error, Result};
 
 /// The default `max_frame_size`: 1 MiB, as in the reference.
@@ -272,99 +269,11 @@ impl ConnectOptions {
 }
 
 impl ConnectOptions {
-    /// The options set that a browser cannot honour, by name (empty if none). Here rather
-    /// than in the browser backend so that native tests can check it with a real
-    /// `tls_config`, which needs a crypto provider a wasm32 build does not have.
-    #[cfg_attr(
-        not(any(target_arch = "wasm32", test)),
-        allow(dead_code, reason = "only the browser backend refuses options")
-    )]
-    pub(crate) fn browser_refusals(&self) -> Vec<&'static str> {
-        #[cfg(not(target_arch = "wasm32"))]
-        let tls_config = self.tls_config.is_some();
-        #[cfg(target_arch = "wasm32")]
-        let tls_config = self.tls_config;
-        [
-            (!self.headers.is_empty(), "headers"),
-            (!self.cookies.is_empty(), "cookies (the browser sends its own)"),
-            (self.auth.is_some(), "auth"),
-            (self.max_redirects > 0, "max_redirects (the browser decides)"),
-            (!self.auto_pong, "auto_pong(false) (the browser always answers pings)"),
-            (tls_config, "tls_config (the browser's own TLS settings apply)"),
-            (self.deflate != DeflateOptions::client(), "deflate (the browser negotiates compression itself)"),
-            (
-                self.proxy != ProxyChoice::FromEnv,
-                "proxy / no_proxy (the browser applies its own proxy settings)",
-            ),
-        ]
-        .into_iter()
-        .filter_map(|(set, name)| set.then_some(name))
-        .collect()
-    }
-
     /// Every subprotocol offered must be a non-empty token.
     pub(crate) fn check_protocols(&self) -> Result<()> {
         if self.protocols.iter().any(|p| p.is_empty() || p.contains([',', ' ', '\t', '\r', '\n'])) {
             return Err(Error::InvalidOptions("a subprotocol must be a non-empty token".into()));
         }
         Ok(())
-    }
-}
-
-// Natively the `url` crate parses; the browser build uses the browser's `URL` instead
-// (browser/connect.rs), which keeps `url` and `idna` out of the wasm.
-#[cfg(not(target_arch = "wasm32"))]
-impl ConnectOptions {
-    /// The URL to connect to: `url` as a WebSocket URL with the query parameters appended.
-    pub(crate) fn target_url(&self, url: &str) -> Result<Url> {
-        let mut url = websocket_url(Url::parse(url).map_err(|e| Error::InvalidUrl(e.to_string().into()))?)?;
-        if !self.params.is_empty() {
-            url.query_pairs_mut().extend_pairs(&self.params);
-        }
-        Ok(url)
-    }
-}
-
-/// The URL with `http`/`https` mapped to `ws`/`wss`, without its fragment; any other
-/// scheme, or no host, is refused.
-#[cfg(not(target_arch = "wasm32"))]
-pub(crate) fn websocket_url(mut url: Url) -> Result<Url> {
-    let scheme = match url.scheme() {
-        "ws" | "http" => "ws",
-        "wss" | "https" => "wss",
-        other => return Err(Error::InvalidUrl(format!("scheme {other:?} is not ws or wss").into())),
-    };
-    if url.scheme() != scheme {
-        url.set_scheme(scheme).map_err(|()| Error::InvalidUrl("cannot change the scheme".into()))?;
-    }
-    if url.host().is_none() {
-        return Err(Error::InvalidUrl("no host".into()));
-    }
-    url.set_fragment(None);
-    Ok(url)
-}
-
-#[cfg(all(test, not(target_arch = "wasm32")))]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_browser_refuses_tls_config_by_name_and_nothing_it_can_honour() {
-        let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
-        let config = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .unwrap()
-            .with_root_certificates(rustls::RootCertStore::empty())
-            .with_no_client_auth();
-        let options = ConnectOptions::new().tls_config(std::sync::Arc::new(config));
-        let refused = options.browser_refusals();
-        assert_eq!(refused.len(), 1, "{refused:?}");
-        assert!(refused[0].starts_with("tls_config"), "{refused:?}");
-        let honoured = ConnectOptions::new()
-            .protocol("chat")
-            .param("room", "a")
-            .timeout(Duration::from_secs(1))
-            .max_frame_size(1024);
-        assert_eq!(honoured.browser_refusals(), Vec::<&str>::new());
     }
 }

@@ -11,8 +11,10 @@ use std::time::Duration;
 
 use futures_util::lock::Mutex;
 
+use crate::platform::{random, sleep};
 use crate::{
-    CloseCode, ConnectOptions, Error, Message, MessageType, RecvHalf, Result, SendHalf, WebSocket, connect,
+    CloseCode, ConnectOptions, Error, MaybeSend, Message, MessageType, RecvHalf, Result, SendHalf, WebSocket,
+    connect,
 };
 
 /// How a [`Reconnecting`] socket tries again.
@@ -115,14 +117,15 @@ pub struct Disconnect {
     pub error: Option<Error>,
 }
 
-#[cfg(not(target_arch = "wasm32"))]
-type Renew = Box<dyn FnMut(u32, &mut String, &mut ConnectOptions) + Send>;
-#[cfg(target_arch = "wasm32")]
-type Renew = Box<dyn FnMut(u32, &mut String, &mut ConnectOptions)>;
-#[cfg(not(target_arch = "wasm32"))]
-type OnState = Box<dyn FnMut(&ConnectionState<'_>) + Send>;
-#[cfg(target_arch = "wasm32")]
-type OnState = Box<dyn FnMut(&ConnectionState<'_>)>;
+/// The renewal callback, boxed: `Send` where the target needs it ([`MaybeSend`]).
+trait RenewFn: FnMut(u32, &mut String, &mut ConnectOptions) + MaybeSend {}
+impl<F: FnMut(u32, &mut String, &mut ConnectOptions) + MaybeSend> RenewFn for F {}
+type Renew = Box<dyn RenewFn>;
+
+/// The state callback, boxed: `Send` where the target needs it ([`MaybeSend`]).
+trait OnStateFn: FnMut(&ConnectionState<'_>) + MaybeSend {}
+impl<F: FnMut(&ConnectionState<'_>) + MaybeSend> OnStateFn for F {}
+type OnState = Box<dyn OnStateFn>;
 
 /// A WebSocket that connects again when its connection drops (see [`ReconnectPolicy`]).
 /// `send` and `recv` work as on a [`WebSocket`]; a drop is seen by `recv`, which records it,
@@ -183,34 +186,19 @@ impl Reconnecting {
     }
 
     /// Called before each reconnection attempt (with its number, from 1) with the URL and
-    /// options to use, which it may change (a fresh token, another server).
-    #[cfg(not(target_arch = "wasm32"))]
+    /// options to use, which it may change (a fresh token, another server). `Send` natively
+    /// ([`MaybeSend`]).
     pub fn renew(
         mut self,
-        renew: impl FnMut(u32, &mut String, &mut ConnectOptions) + Send + 'static,
+        renew: impl FnMut(u32, &mut String, &mut ConnectOptions) + MaybeSend + 'static,
     ) -> Self {
         self.renew = Some(Box::new(renew));
         self
     }
 
-    /// Called before each reconnection attempt (with its number, from 1) with the URL and
-    /// options to use, which it may change (a fresh token, another server).
-    #[cfg(target_arch = "wasm32")]
-    pub fn renew(mut self, renew: impl FnMut(u32, &mut String, &mut ConnectOptions) + 'static) -> Self {
-        self.renew = Some(Box::new(renew));
-        self
-    }
-
-    /// Called at every change of state (see [`ConnectionState`]).
-    #[cfg(not(target_arch = "wasm32"))]
-    pub fn on_state(mut self, on_state: impl FnMut(&ConnectionState<'_>) + Send + 'static) -> Self {
-        self.on_state = Some(Box::new(on_state));
-        self
-    }
-
-    /// Called at every change of state (see [`ConnectionState`]).
-    #[cfg(target_arch = "wasm32")]
-    pub fn on_state(mut self, on_state: impl FnMut(&ConnectionState<'_>) + 'static) -> Self {
+    /// Called at every change of state (see [`ConnectionState`]). `Send` natively
+    /// ([`MaybeSend`]).
+    pub fn on_state(mut self, on_state: impl FnMut(&ConnectionState<'_>) + MaybeSend + 'static) -> Self {
         self.on_state = Some(Box::new(on_state));
         self
     }
@@ -385,27 +373,6 @@ impl ReconnectingSender {
             None => Ok(()),
         }
     }
-}
-
-/// A number in [0, 1), for the jitter.
-#[cfg(not(target_arch = "wasm32"))]
-fn random() -> f64 {
-    rand::random()
-}
-
-#[cfg(target_arch = "wasm32")]
-fn random() -> f64 {
-    js_sys::Math::random()
-}
-
-#[cfg(not(target_arch = "wasm32"))]
-async fn sleep(delay: Duration) {
-    tokio::time::sleep(delay).await;
-}
-
-#[cfg(target_arch = "wasm32")]
-async fn sleep(delay: Duration) {
-    gloo_timers::future::TimeoutFuture::new(delay.as_millis().min(u32::MAX as u128) as u32).await;
 }
 
 #[cfg(test)]

@@ -7,7 +7,8 @@ use std::future::poll_fn;
 use std::task::Poll;
 
 use super::websocket::{Socket, js_error, within};
-use crate::{ConnectOptions, Error, HandshakeFailure, Result, WebSocket};
+use crate::options::ProxyChoice;
+use crate::{ConnectOptions, DeflateOptions, Error, HandshakeFailure, Result, WebSocket};
 
 /// Received messages the application has not taken yet may hold at most this many bytes,
 /// or sixteen frames if that is more.
@@ -77,10 +78,31 @@ fn target_url(url: &str, options: &ConnectOptions) -> Result<String> {
 
 /// Refuses, by name, every option set that a browser cannot honour.
 fn refuse_unsupported(options: &ConnectOptions) -> Result<()> {
-    let refused = options.browser_refusals();
+    let refused = browser_refusals(options);
     if refused.is_empty() {
         Ok(())
     } else {
         Err(Error::Unsupported(format!("options a browser cannot honour: {}", refused.join(", ")).into()))
     }
+}
+
+/// The options set that a browser cannot honour, by name (empty if none); each is checked
+/// by name in the browser tests (wasm-tests/browser.rs).
+fn browser_refusals(options: &ConnectOptions) -> Vec<&'static str> {
+    [
+        (!options.headers.is_empty(), "headers"),
+        (!options.cookies.is_empty(), "cookies (the browser sends its own)"),
+        (options.auth.is_some(), "auth"),
+        (options.max_redirects > 0, "max_redirects (the browser decides)"),
+        (!options.auto_pong, "auto_pong(false) (the browser always answers pings)"),
+        (options.tls_config, "tls_config (the browser's own TLS settings apply)"),
+        (options.deflate != DeflateOptions::client(), "deflate (the browser negotiates compression itself)"),
+        (
+            options.proxy != ProxyChoice::FromEnv,
+            "proxy / no_proxy (the browser applies its own proxy settings)",
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(set, name)| set.then_some(name))
+    .collect()
 }

@@ -9,9 +9,9 @@ use url::Url;
 
 use super::dial::{percent_decode, tls_over};
 use super::proxy;
+use super::target::{target_url, websocket_url};
 use super::transport::BoxedTransport;
 use super::websocket::SocketConfig;
-use crate::options::websocket_url;
 use crate::proto::Role;
 use crate::proto::deflate::client_offer;
 use crate::proto::handshake::{ClientRequest, Response, generate_key, parse_response, validate_response};
@@ -42,7 +42,7 @@ pub async fn connect(url: &str, options: &ConnectOptions) -> Result<WebSocket> {
 
 async fn connect_following_redirects(url: &str, options: &ConnectOptions) -> Result<WebSocket> {
     check_options(options)?;
-    let mut url = options.target_url(url)?;
+    let mut url = target_url(url, options)?;
     let origin = url.origin();
     let mut hops = 0;
     loop {

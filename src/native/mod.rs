@@ -11,6 +11,7 @@ pub mod hyper_upgrade;
 mod proxy;
 mod reader;
 mod server;
+mod target;
 mod tls;
 mod transport;
 mod websocket;
