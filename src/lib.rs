@@ -72,8 +72,7 @@ pub mod axum {
     pub use crate::native::axum_upgrade::WebSocketUpgrade;
 }
 
-/// The README's Rust example, the quick start, is compiled as a doc test but not run: it
-/// binds a fixed port (9001).
+/// The README's Rust examples run as doc tests: the quick start on a free port of 127.0.0.1.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;

@@ -57,7 +57,8 @@ impl WebSocket {
 
     /// Receives a whole message, assembling its frames; fails with
     /// [`Error::MessageTooLarge`](crate::Error::MessageTooLarge) (and closes with 1009) once
-    /// it exceeds `max_message_size`.
+    /// it exceeds `max_message_size`. Its limit is the message's: a frame larger than
+    /// `max_frame_size` is taken within it (the peer chooses its frame size).
     #[inline]
     pub fn recv_all(&mut self, max_message_size: usize) -> impl Future<Output = Result<Message>> {
         self.recv.recv_all(max_message_size)

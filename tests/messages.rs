@@ -488,3 +488,45 @@ async fn incompressible_parts_echoed_compressed_fit_a_small_frame_limit() {
     }
     assert!(joined == data, "{} bytes back in frames", joined.len());
 }
+
+/// The common pairs of two uniws ends, one limit changed and the other left at its default,
+/// either way round, with and without compression: whole messages of 1 MiB go both ways,
+/// each side cutting them into its own frames and taking the other's larger ones in
+/// `recv_all` (its limit is the message's). The README's quick start is the first pair.
+#[tokio::test]
+async fn ends_with_unequal_frame_limits_exchange_whole_messages() {
+    let small = 64 * 1024;
+    for compressed in [true, false] {
+        let deflate = |on: bool| if on { DeflateOptions::client() } else { DeflateOptions::disabled() };
+        let pairs = [
+            (
+                "client 64 KiB, server default",
+                ServerOptions::new(),
+                ConnectOptions::new().max_frame_size(small),
+            ),
+            (
+                "client default, server 64 KiB",
+                ServerOptions::new().max_frame_size(small),
+                ConnectOptions::new(),
+            ),
+        ];
+        for (what, server_options, client_options) in pairs {
+            let cell = format!("{what}, compression {compressed}");
+            let (mut client, mut server) =
+                pair(server_options, client_options.deflate(deflate(compressed))).await;
+            let message = Message::binary(incompressible(1 << 20));
+            for client_sends in [true, false] {
+                let (from, to) =
+                    if client_sends { (&mut client, &mut server) } else { (&mut server, &mut client) };
+                let (sent, got) = timeout(LIMIT, async {
+                    tokio::join!(from.send_all(message.clone()), to.recv_all(2 << 20))
+                })
+                .await
+                .unwrap_or_else(|_| panic!("{cell}: hung"));
+                sent.unwrap_or_else(|e| panic!("{cell}: send_all: {e}"));
+                let got = got.unwrap_or_else(|e| panic!("{cell}: recv_all: {e}"));
+                assert!(got.data() == message.data(), "{cell}: the message differs");
+            }
+        }
+    }
+}

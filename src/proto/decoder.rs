@@ -222,7 +222,7 @@ impl Decoder {
             }
             let frame = match &mut self.frame {
                 Some(frame) => frame,
-                None => match self.start_frame(buf, budget)? {
+                None => match self.start_frame(buf, budget, whole)? {
                     Some(frame) => self.frame.insert(frame),
                     None => return Ok(None),
                 },
@@ -267,12 +267,27 @@ impl Decoder {
                 cut(buf, at, len);
                 payload
             };
-            let payload = if compressed { self.inflate(&header, kind, &payload, budget)? } else { payload };
+            let payload =
+                if compressed { self.inflate(&header, kind, &payload, budget, whole)? } else { payload };
             return self.finish_frame(header, kind, payload).map(Some);
         }
     }
 
-    fn start_frame(&mut self, buf: &mut BytesMut, budget: usize) -> Result<Option<PartialFrame>, Error> {
+    /// The largest data frame a call accepts: `max_frame_size` for `decode` (a frame is what
+    /// it hands out), but for `decode_whole` the message's own allowance: `recv_all`'s limit
+    /// is the message's, and the size of the peer's frames is the peer's choice (a browser,
+    /// which hides frames, behaves the same way). So a side with small frames still takes a
+    /// whole message cut in larger ones, within its message limit.
+    fn frame_limit(&self, budget: usize, whole: bool) -> usize {
+        if whole { budget } else { self.max_frame_size }
+    }
+
+    fn start_frame(
+        &mut self,
+        buf: &mut BytesMut,
+        budget: usize,
+        whole: bool,
+    ) -> Result<Option<PartialFrame>, Error> {
         let at = self.assembled;
         let Some((header, header_len)) = FrameHeader::decode(&buf[at..])? else { return Ok(None) };
         match (self.role, header.mask) {
@@ -298,9 +313,13 @@ impl Decoder {
         // Control frames are capped at 125 bytes by the header rules, whatever the limit. A
         // compressed frame is held to the limit by what it inflates to: on the wire it may
         // have what deflate adds to data that does not compress.
-        let wire_max = if compressed { max_deflated_len(self.max_frame_size) } else { self.max_frame_size };
+        let limit = self.frame_limit(budget, whole);
+        let wire_max = if compressed { max_deflated_len(limit) } else { limit };
         if !header.opcode.is_control() && header.payload_len > wire_max as u64 {
-            return Err(Error::FrameTooLarge { size: header.payload_len, max: self.max_frame_size });
+            return Err(match whole {
+                true => Error::MessageTooLarge { max: budget },
+                false => Error::FrameTooLarge { size: header.payload_len, max: self.max_frame_size },
+            });
         }
         let kind = match (header.opcode, self.state) {
             (OpCode::Continuation, ReadState::Fragmented(kind)) => kind,
@@ -324,7 +343,7 @@ impl Decoder {
         Ok(Some(PartialFrame { header, kind, compressed, processed: 0, front: 0 }))
     }
 
-    /// Inflates a complete frame of a compressed message: never past `max_frame_size` (nor
+    /// Inflates a complete frame of a compressed message: never past the frame limit (nor
     /// `budget`, the message's allowance), text validated as it comes out.
     fn inflate(
         &mut self,
@@ -332,13 +351,15 @@ impl Decoder {
         kind: MessageType,
         payload: &[u8],
         budget: usize,
+        whole: bool,
     ) -> Result<Bytes, Error> {
+        let frame_limit = self.frame_limit(budget, whole);
         let inflater = self.inflater.as_mut().expect("compressed frames only with an inflater");
-        let limit = self.max_frame_size.min(budget);
+        let limit = frame_limit.min(budget);
         let mut inflated = Vec::new();
         match inflater.inflate(payload, header.fin, limit, &mut inflated) {
             Ok(()) => {}
-            Err(InflateError::TooLarge { .. }) if budget < self.max_frame_size => {
+            Err(InflateError::TooLarge { .. }) if whole || budget < self.max_frame_size => {
                 return Err(Error::MessageTooLarge { max: budget });
             }
             Err(InflateError::TooLarge { size }) => {

@@ -106,7 +106,12 @@ impl ServerOptions {
         self
     }
 
-    /// The largest frame accepted and sent (default 1 MiB).
+    /// The largest frame `recv` hands out and `send` allows; `send_all` cuts messages into
+    /// frames of this size (default 1 MiB). A frame larger than this fails `recv` with
+    /// `FrameTooLarge` (1009), but `recv_all` takes it: its limit is the message's, since the
+    /// size of the peer's frames is the peer's choice. So two ends with different limits
+    /// exchange whole messages whatever their frame sizes (as a browser, which takes any);
+    /// frame by frame, the receiver's limit must be at least the sender's.
     pub fn max_frame_size(mut self, size: usize) -> Self {
         self.max_frame_size = size;
         self
