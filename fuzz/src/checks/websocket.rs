@@ -35,6 +35,8 @@
 //!   good; a close received carries 1000 and "bye" from a `close`, or 1009 from a receiver
 //!   that failed on a limit; after it, receiving fails with `Closed`.
 //!
+//! An end whose receiving fails drops its sending half at once, as an application would.
+//!
 //! Not driven: a `send_all` dropped half-way. How many of its frames went out is not
 //! observable, and the next message would continue the unfinished one.
 
@@ -216,10 +218,9 @@ impl RecvOp {
 /// What one end did and saw.
 #[derive(Debug, Default)]
 struct Record {
-    /// The data messages its sends put on the wire for sure (`true`) or maybe (a dropped
-    /// `send`), as tokens.
-    sent: Vec<(Vec<Token>, bool)>,
-    pings_sent: Vec<(Vec<Token>, bool)>,
+    /// The data messages its sends put on the wire, as tokens, and how surely.
+    sent: Vec<(Vec<Token>, Sent)>,
+    pings_sent: Vec<(Vec<Token>, Sent)>,
     /// The length of every data message a send started with, sent or not.
     attempted: Vec<usize>,
     /// What its receives returned, as tokens.
@@ -237,6 +238,17 @@ struct Record {
     closed_at: Option<u64>,
     /// The event count when this end's close went out.
     close_sent_at: Option<u64>,
+}
+
+/// How much of a message a send put on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Sent {
+    /// All of it: the send returned `Ok`.
+    All,
+    /// All or nothing: a `send` dropped, or failed on a stream gone under it.
+    AllOrNothing,
+    /// Some of its frames: a `send_all` that failed once the connection closed.
+    Prefix,
 }
 
 /// A message as a receiver sees it, boundaries and types included but not how it was cut
@@ -268,6 +280,9 @@ struct Shared {
     doing: [RefCell<String>; 4],
     /// How many of each end's halves are done, and so dropped: with both, its stream is.
     done: [Cell<u8>; 2],
+    /// Each end's receiving failed: its sending half is to stop (and whom to wake for it).
+    failed: [Cell<bool>; 2],
+    failed_waker: [RefCell<Option<std::task::Waker>>; 2],
 }
 
 impl Shared {
@@ -280,6 +295,24 @@ impl Shared {
     fn finish(&self, half: usize, end: usize) {
         *self.doing[2 * end + half].borrow_mut() = format!("{}: done", NAMES[end]);
         self.done[end].set(self.done[end].get() + 1);
+    }
+
+    /// Ready once `end`'s receiving failed.
+    fn torn_down(&self, end: usize) -> impl Future<Output = ()> + '_ {
+        std::future::poll_fn(move |cx| {
+            if self.failed[end].get() {
+                return Poll::Ready(());
+            }
+            *self.failed_waker[end].borrow_mut() = Some(cx.waker().clone());
+            Poll::Pending
+        })
+    }
+
+    fn fail(&self, end: usize) {
+        self.failed[end].set(true);
+        if let Some(waker) = self.failed_waker[end].take() {
+            waker.wake();
+        }
     }
 
     fn event(&self) -> u64 {
@@ -311,6 +344,8 @@ async fn run(setup: &Setup, scripts: &[Script; 2]) -> [Record; 2] {
         events: Cell::new(0),
         doing: Default::default(),
         done: Default::default(),
+        failed: Default::default(),
+        failed_waker: Default::default(),
     };
     let started = tokio::time::Instant::now();
     // In a block: the four halves borrow `shared` until they are dropped.
@@ -370,50 +405,30 @@ async fn sending(shared: &Shared, end: usize, mut tx: SendHalf, ops: &[SendOp]) 
         if let SendOp::SendAll(message) | SendOp::Send(message) | SendOp::SendCancelled(message, _) = op {
             shared.records[end].borrow_mut().attempted.push(message.len());
         }
-        let (result, entry, pings) = match op {
-            SendOp::SendAll(message) => (tx.send_all(message.clone()).await, Some(message), false),
-            SendOp::Send(message) => {
-                let result = tx.send(message.clone()).await;
-                let over = message.len() > limit;
-                match &result {
-                    Err(Error::FrameTooLarge { size, max }) => {
-                        assert!(
-                            over,
-                            "{}: send of {} bytes refused by limit {limit}",
-                            NAMES[end],
-                            message.len()
-                        );
-                        assert_eq!((*size, *max), (message.len() as u64, limit), "FrameTooLarge's sizes");
-                        shared.event();
-                        continue;
+        // As an application would, an end whose receiving failed drops its sending half,
+        // whatever it was sending: a send would otherwise wait for good on a peer that
+        // stopped reading too.
+        let performed = tokio::select! {
+            biased;
+            () = shared.torn_down(end) => {
+                let mut record = shared.records[end].borrow_mut();
+                match op {
+                    SendOp::SendAll(message) => record.sent.push((tokens_of(message), Sent::Prefix)),
+                    SendOp::Send(message) | SendOp::SendCancelled(message, _) => {
+                        record.sent.push((tokens_of(message), Sent::AllOrNothing));
                     }
-                    Ok(()) => {
-                        assert!(!over, "{}: send of {} bytes over limit {limit}", NAMES[end], message.len())
+                    SendOp::Ping(data) => {
+                        record.pings_sent.push((tokens_of(&Message::binary(data.clone())), Sent::AllOrNothing));
                     }
-                    Err(_) => {}
+                    SendOp::Close => {}
                 }
-                (result, Some(message), false)
+                break;
             }
-            SendOp::SendCancelled(message, polls) => {
-                if message.len() > limit {
-                    // Refused at once (checked above), and so never cancelled.
-                    continue;
-                }
-                match at_most(tx.send(message.clone()), *polls).await {
-                    Some(result) => (result, Some(message), false),
-                    None => {
-                        shared.records[end].borrow_mut().sent.push((tokens_of(message), false));
-                        shared.event();
-                        continue;
-                    }
-                }
-            }
-            SendOp::Ping(data) => (tx.send(Message::ping(data.clone())).await, None, true),
-            SendOp::Close => {
-                let at = shared.event();
-                shared.records[end].borrow_mut().close_sent_at.get_or_insert(at);
-                (tx.close(CloseCode::NORMAL, "bye").await, None, false)
-            }
+            performed = perform(shared, end, &mut tx, op, limit) => performed,
+        };
+        let Some((result, entry)) = performed else {
+            shared.event();
+            continue;
         };
         let at = shared.event();
         let mut record = shared.records[end].borrow_mut();
@@ -425,25 +440,83 @@ async fn sending(shared: &Shared, end: usize, mut tx: SendHalf, ops: &[SendOp]) 
                     NAMES[end]
                 );
                 match (entry, op) {
-                    (Some(message), _) => record.sent.push((tokens_of(message), true)),
-                    (None, SendOp::Ping(data)) if pings => {
-                        record.pings_sent.push((tokens_of(&Message::binary(data.clone())), true));
+                    (Some(message), _) => record.sent.push((tokens_of(message), Sent::All)),
+                    (None, SendOp::Ping(data)) => {
+                        record.pings_sent.push((tokens_of(&Message::binary(data.clone())), Sent::All));
                     }
                     _ => {}
                 }
             }
-            Err(Error::Closed) => {
+            // `Closed` once the connection closed or failed; an I/O error only once the peer's
+            // application dropped its socket (after a close or a failure): the stream is gone
+            // under a send, as a TCP reset would make it.
+            Err(ref error @ (Error::Closed | Error::Io(_))) => {
+                let gone = matches!(error, Error::Io(_));
+                assert!(!gone || shared.gone(1 - end), "{}: op {i} failed: {error:?}", NAMES[end]);
                 record.closed_at.get_or_insert(at);
-            }
-            // The peer's application dropped its socket (after a close or a failure): the
-            // stream is gone under a send, as a TCP reset would make it.
-            Err(Error::Io(_)) if shared.gone(1 - end) => {
-                record.closed_at.get_or_insert(at);
+                // A `send_all` cut short may have sent some of its frames first.
+                match (entry, op) {
+                    (Some(message), SendOp::SendAll(_)) => {
+                        record.sent.push((tokens_of(message), Sent::Prefix))
+                    }
+                    (Some(message), _) if gone => record.sent.push((tokens_of(message), Sent::AllOrNothing)),
+                    _ => {}
+                }
             }
             Err(error) => panic!("{}: op {i} ({}) failed: {error:?}", NAMES[end], describe(op)),
         }
     }
     shared.finish(0, end);
+}
+
+/// Runs one sending operation: what it returned and the message it sent, or `None` if there
+/// is nothing more to record (a frame refused as too large, checked here; a dropped `send`,
+/// recorded here).
+async fn perform<'a>(
+    shared: &Shared,
+    end: usize,
+    tx: &mut SendHalf,
+    op: &'a SendOp,
+    limit: usize,
+) -> Option<(Result<(), Error>, Option<&'a Message>)> {
+    match op {
+        SendOp::SendAll(message) => Some((tx.send_all(message.clone()).await, Some(message))),
+        SendOp::Send(message) => {
+            let result = tx.send(message.clone()).await;
+            let over = message.len() > limit;
+            match &result {
+                Err(Error::FrameTooLarge { size, max }) => {
+                    assert!(over, "{}: send of {} bytes refused by limit {limit}", NAMES[end], message.len());
+                    assert_eq!((*size, *max), (message.len() as u64, limit), "FrameTooLarge's sizes");
+                    return None;
+                }
+                Ok(()) => {
+                    assert!(!over, "{}: send of {} bytes over limit {limit}", NAMES[end], message.len())
+                }
+                Err(_) => {}
+            }
+            Some((result, Some(message)))
+        }
+        SendOp::SendCancelled(message, polls) => {
+            if message.len() > limit {
+                // Refused at once, as `Send` checks: there is nothing to cancel.
+                return None;
+            }
+            match at_most(tx.send(message.clone()), *polls).await {
+                Some(result) => Some((result, Some(message))),
+                None => {
+                    shared.records[end].borrow_mut().sent.push((tokens_of(message), Sent::AllOrNothing));
+                    None
+                }
+            }
+        }
+        SendOp::Ping(data) => Some((tx.send(Message::ping(data.clone())).await, None)),
+        SendOp::Close => {
+            let at = shared.event();
+            shared.records[end].borrow_mut().close_sent_at.get_or_insert(at);
+            Some((tx.close(CloseCode::NORMAL, "bye").await, None))
+        }
+    }
 }
 
 /// Runs one end's receiving script, cycled, until receiving fails.
@@ -474,6 +547,9 @@ async fn receiving(shared: &Shared, end: usize, mut rx: RecvHalf, ops: &[RecvOp]
             Err(error) => {
                 record.failed_limit = op.all;
                 record.peer_gone = shared.gone(1 - end);
+                if record.close.is_none() {
+                    shared.fail(end);
+                }
                 record.end = Some(error);
                 break;
             }
@@ -564,8 +640,8 @@ fn judge(setup: &Setup, records: [&Record; 2]) {
             peer.sent.len()
         );
         assert!(matches(&peer.pings_sent, &me.pings_received, whole), "{name}: pings; {context}");
-        let answered: Vec<(Vec<Token>, bool)> =
-            split_messages(&peer.pings_received).into_iter().map(|ping| (ping, true)).collect();
+        let answered: Vec<(Vec<Token>, Sent)> =
+            split_messages(&peer.pings_received).into_iter().map(|ping| (ping, Sent::All)).collect();
         assert!(matches(&answered, &me.pongs_received, false), "{name}: pongs; {context}");
         if let Some(at) = me.closed_at {
             let closing = [me, peer].iter().filter_map(|r| r.close_sent_at).any(|sent| sent < at)
@@ -584,26 +660,27 @@ fn split_messages(tokens: &[Token]) -> Vec<Vec<Token>> {
     tokens.split_inclusive(|t| matches!(t, Token::End(_))).map(<[Token]>::to_vec).collect()
 }
 
-/// Whether `got` is what `entries` make, for some choice of the uncertain ones (each wholly
-/// there or not at all): all of it (`whole`), or a prefix of it.
-fn matches(entries: &[(Vec<Token>, bool)], got: &[Token], whole: bool) -> bool {
+/// Whether `got` is what `entries` make, for some choice of how much of each uncertain one
+/// went out: all of it (`whole`: every certain one in full), or a prefix of it.
+fn matches(entries: &[(Vec<Token>, Sent)], got: &[Token], whole: bool) -> bool {
+    let may_end_after = |i: usize| !whole || entries[i..].iter().all(|(_, sent)| *sent != Sent::All);
     let mut seen = HashSet::new();
     let mut todo = vec![(0, 0)];
     while let Some((i, at)) = todo.pop() {
         let rest = &got[at..];
-        if rest.is_empty() && (!whole || entries[i..].iter().all(|(_, certain)| !certain)) {
+        if rest.is_empty() && may_end_after(i) {
             return true;
         }
-        let Some((tokens, certain)) = entries.get(i) else { continue };
+        let Some((tokens, sent)) = entries.get(i) else { continue };
         if !seen.insert((i, at)) {
             continue;
         }
-        if !certain {
+        if *sent != Sent::All {
             todo.push((i + 1, at));
         }
         if rest.starts_with(tokens) {
             todo.push((i + 1, at + tokens.len()));
-        } else if !whole && tokens.starts_with(rest) {
+        } else if tokens.starts_with(rest) && (!whole || (*sent == Sent::Prefix && may_end_after(i + 1))) {
             return true;
         }
     }
