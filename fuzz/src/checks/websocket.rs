@@ -30,10 +30,11 @@
 //! - the only errors are those the limits and the close make: `send` of a frame over the
 //!   sender's own limit fails with `FrameTooLarge` and sends nothing (and fits otherwise); a
 //!   receive fails with `FrameTooLarge` (the real size) only if the peer sent a frame over the
-//!   receiver's limit, with `MessageTooLarge` only at the limit of a `recv_all` (this one, or
-//!   one dropped before) that a message the peer sent exceeds; `Closed` only once a close was sent or a receive failed, and then for
-//!   good; a close received carries 1000 and "bye" from a `close`, or 1009 from a receiver
-//!   that failed on a limit; after it, receiving fails with `Closed`.
+//!   receiver's limit, with `MessageTooLarge` only at the limit of a `recv_all` (this one,
+//!   or one dropped before) that a message the peer sent exceeds; `Closed` only once a close
+//!   was sent or a receive failed, and then for good; a close received carries 1000 and
+//!   "bye" from a `close`, or 1009 from a receiver that failed on a limit; after it,
+//!   receiving fails with `Closed`.
 //!
 //! An end whose receiving fails drops its sending half at once, as an application would.
 //!
