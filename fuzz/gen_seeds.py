@@ -379,8 +379,81 @@ def decoder_deflate_seeds():
     }
 
 
+def ws_setup(client_deflate=True, server_deflate=True, limits=(7, 7), pipe=2, takeover=(0, 0), bits=0, threshold=0):
+    """The `websocket` target's first three bytes; `limits` index FRAME_LIMITS (client,
+    server), `pipe` PIPES, `bits` WINDOW_BITS, `threshold` THRESHOLDS."""
+    flags = int(client_deflate) | int(server_deflate) << 1 | takeover[0] << 2 | takeover[1] << 3
+    flags |= bits << 4 | threshold << 6
+    return bytes([flags, limits[0] | limits[1] << 4, pipe])
+
+
+CLIENT, SERVER = 0, 1
+
+
+def ws_message(text, noise, length_index, seed=7):
+    return bytes([int(text) | int(noise) << 1 | length_index << 2, seed])
+
+
+def ws_send_all(end, *message):
+    return bytes([end]) + ws_message(*message)
+
+
+def ws_send(end, *message):
+    return bytes([end | 2 << 2]) + ws_message(*message)
+
+
+def ws_send_cancelled(end, polls, *message):
+    return bytes([end | 3 << 2]) + ws_message(*message) + bytes([polls])
+
+
+def ws_ping(end, length, seed=3):
+    return bytes([end | 4 << 2, seed, length])
+
+
+def ws_close(end):
+    return bytes([end | 5 << 2])
+
+
+def ws_recv(end, all_limit=None, polls=None):
+    """`all_limit` indexes RECV_ALL_LIMITS (then `recv_all`); `polls`: cancelled after them."""
+    kind = (0 if all_limit is None else 1) | (0 if polls is None else 2)
+    out = bytes([end | 2 | kind << 2])
+    if all_limit is not None:
+        out += bytes([all_limit])
+    if polls is not None:
+        out += bytes([polls])
+    return out
+
+
+def websocket_seeds():
+    large_noise = (False, True, 14)
+    return {
+        "echo_small_compressed": ws_setup() + ws_send_all(CLIENT, True, False, 2) + ws_send_all(SERVER, False, False, 3)
+        + ws_recv(CLIENT) + ws_recv(SERVER, 7),
+        "client_smaller_incompressible_large": ws_setup(limits=(5, 7)) + ws_send_all(SERVER, *large_noise)
+        + ws_recv(CLIENT, 6),
+        "cancelled_recv_all": ws_setup(limits=(5, 5)) + ws_send_all(SERVER, *large_noise) * 3
+        + ws_send_all(SERVER, True, True, 13) + ws_recv(CLIENT, 6, 0) + ws_recv(SERVER, 7, 1),
+        "cancelled_recv_frames_uncompressed": ws_setup(False, True, limits=(3, 3), pipe=1)
+        + ws_send_all(CLIENT, True, False, 9) * 2 + ws_recv(SERVER, None, 0) + ws_recv(SERVER, None, 2),
+        "cancelled_sends": ws_setup(pipe=0) + ws_send_cancelled(CLIENT, 0, False, True, 7)
+        + ws_send_cancelled(CLIENT, 3, True, False, 5) + ws_send(CLIENT, False, False, 3) + ws_recv(SERVER, 7),
+        "send_over_own_limit": ws_setup(limits=(0, 4)) + ws_send(CLIENT, False, False, 5) + ws_send(SERVER, True, True, 7)
+        + ws_send(SERVER, False, False, 3),
+        "pings_then_close_midway": ws_setup(False, False) + ws_ping(CLIENT, 125) + ws_ping(SERVER, 0)
+        + ws_send_all(CLIENT, True, True, 8) + ws_close(CLIENT) + ws_send_all(CLIENT, False, False, 2)
+        + ws_recv(SERVER, 3) + ws_recv(CLIENT, None, 1),
+        "message_too_large": ws_setup(takeover=(1, 1), bits=2) + ws_send_all(CLIENT, False, True, 7)
+        + ws_recv(SERVER, 3),
+        "both_ways_tiny_pipe": ws_setup(limits=(2, 1), pipe=0, bits=1, threshold=3)
+        + ws_send_all(CLIENT, *large_noise) + ws_send_all(SERVER, True, False, 14)
+        + ws_send_all(CLIENT, True, True, 12) + ws_recv(CLIENT, 7, 4) + ws_recv(SERVER, None, 0),
+    }
+
+
 def main():
     targets = {
+        "websocket": websocket_seeds(),
         "decoder_deflate": decoder_deflate_seeds(),
         "extensions": extensions_seeds(),
         "inflate": inflate_seeds(),

@@ -57,7 +57,7 @@ pub use native::bind_reuseport;
 #[cfg(not(target_arch = "wasm32"))]
 pub use native::{
     AcceptAll, OriginAllowList, RecvHalf, Refusal, Request, RequestHandler, SendHalf, ServerOptions,
-    Transport, connect, request_handler,
+    Transport, connect, connect_over, request_handler,
 };
 
 /// The upgrade inside a hyper 1 server (feature `hyper`).

@@ -86,6 +86,11 @@ fn utf8() {
     assert!(replay("utf8", checks::utf8::check) > 0);
 }
 
+#[test]
+fn websocket() {
+    assert!(replay("websocket", checks::websocket::check) > 0);
+}
+
 /// The reader the checks share, on its own.
 #[test]
 fn source_reads_zeros_past_the_end() {

@@ -17,10 +17,17 @@
 //! Each cell runs on two runtime threads, and the server's socket buffers are small, so that
 //! the two ends wait for each other as over a network: receives have to wait (and so are
 //! cancelled), and sends wait for the peer to read while the other half receives.
+//!
+//! The axes that apply to a peer we did not write are crossed against Python `websockets`
+//! too (`python_websockets`, one test: one Python echo server, a connection per cell, each
+//! named in the output and under the hang guard). Our client starts; Python echoes each
+//! message whole (`equal`: both limits the larger) or in frames of the smaller limit
+//! (`client_smaller`: its own limit is per message, so the client's is the one that binds).
 
 use std::task::Poll;
 use std::time::Duration;
 
+use tokio::io::AsyncBufReadExt;
 use tokio::time::{Instant, MissedTickBehavior};
 use uniws::{
     ConnectOptions, DeflateOptions, Error, Message, MessageType, RecvHalf, SendHalf, ServerOptions,
@@ -312,8 +319,9 @@ fn small_buffered_listener() -> (tokio::net::TcpListener, std::net::SocketAddr) 
 }
 
 impl Cell {
-    /// Plays the cell on a fresh server and client: what the starting side counted.
-    async fn play(self) -> Result<(Counts, Counts), String> {
+    /// Plays the cell on a fresh server and client: what the starting and the echoing side
+    /// counted.
+    async fn play(self) -> Result<(Counts, Option<Counts>), String> {
         let (client_limit, server_limit) = self.limits();
         let frame = client_limit.min(server_limit);
         let (server_deflate, client_deflate) = match self.compressed {
@@ -342,18 +350,49 @@ impl Cell {
         let echoing = tokio::spawn(echo(echoer, self, frame));
         let started = start(starter, self, frame).await?;
         let echoed = echoing.await.expect("the echo")?;
-        Ok((started, echoed))
+        Ok((started, Some(echoed)))
     }
+}
+
+/// Our client against the Python echo server on `port`, for the cells where the client starts
+/// (`equal` and `client_smaller`).
+async fn play_python(cell: Cell, port: u16) -> Result<(Counts, Option<Counts>), String> {
+    let client_limit = match cell.limits {
+        Limits::Equal => LARGE_LIMIT,
+        Limits::ClientSmaller => SMALL_LIMIT,
+        Limits::ServerSmaller => unreachable!("Python has no frame limit to be the smaller"),
+    };
+    let path = match cell.limits {
+        Limits::ClientSmaller => format!("/echo?fragment={SMALL_LIMIT}"),
+        _ => "/echo".into(),
+    };
+    let deflate = if cell.compressed { DeflateOptions::client() } else { DeflateOptions::disabled() };
+    let options = ConnectOptions::new().max_frame_size(client_limit).deflate(deflate);
+    let client = connect(&format!("ws://127.0.0.1:{port}{path}"), &options)
+        .await
+        .map_err(|e| format!("connecting: {e}"))?;
+    assert_eq!(client.extensions().is_some(), cell.compressed, "compression negotiated as asked");
+    Ok((start(client, cell, client_limit).await?, None))
 }
 
 /// Runs one cell under a hang guard, failing with its name and what went wrong.
 async fn run(cell: Cell, name: &str) {
-    let played =
-        tokio::time::timeout(LIMIT, cell.play()).await.unwrap_or_else(|_| panic!("cell {name} hung"));
+    run_against(cell, name, cell.play()).await;
+}
+
+/// Runs `play`, a cell's game, under a hang guard, failing with the cell's name and what went
+/// wrong.
+async fn run_against(
+    cell: Cell,
+    name: &str,
+    play: impl Future<Output = Result<(Counts, Option<Counts>), String>>,
+) {
+    let played = tokio::time::timeout(LIMIT, play).await.unwrap_or_else(|_| panic!("cell {name} hung"));
     match played {
         Ok((started, echoed)) => println!(
             "cell {name}: intact; receives cancelled: {} starting, {} echoing",
-            started.cancelled, echoed.cancelled
+            started.cancelled,
+            echoed.map_or("(not ours)".into(), |echoed| echoed.cancelled.to_string())
         ),
         Err(e) => panic!("cell {name} ({cell:?}): {e}"),
     }
@@ -448,4 +487,45 @@ mod compressed {
 
 mod uncompressed {
     limits!(false);
+}
+
+/// The cells that apply to Python `websockets` as the echoing server, in turn against one
+/// Python server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_websockets() {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/interop/py_server.py");
+    let mut server = tokio::process::Command::new(uniws_test_support::python::python())
+        .args(["-u", script])
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawning py_server.py");
+    let mut lines = tokio::io::BufReader::new(server.stdout.take().expect("piped")).lines();
+    let first = tokio::time::timeout(LIMIT, lines.next_line()).await.expect("py_server.py printed no port");
+    let first = first.expect("its stdout").unwrap_or_default();
+    let port: u16 = first.strip_prefix("port ").and_then(|p| p.parse().ok()).expect("a port line");
+    // Its report of each connection is not needed: drained, so that it never blocks on stdout.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+
+    let mut cells = 0;
+    for compressed in [true, false] {
+        for limits in [Limits::Equal, Limits::ClientSmaller] {
+            for mode in [Mode::Messages, Mode::Frames] {
+                for cancel in [Cancel::Never, Cancel::Ticker] {
+                    for data in [Data::Compressible, Data::Incompressible] {
+                        for size in [Size::Small, Size::Large] {
+                            let cell = Cell { compressed, limits, mode, cancel, data, size };
+                            let name = format!(
+                                "python::{}::{limits:?}::{mode:?}::{cancel:?}::{data:?}::{size:?}",
+                                if compressed { "compressed" } else { "uncompressed" }
+                            );
+                            run_against(cell, &name, play_python(cell, port)).await;
+                            cells += 1;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert_eq!(cells, 64);
 }

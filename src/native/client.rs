@@ -1,5 +1,7 @@
 //! The client: `connect(url, options)` for `ws://` and `wss://` — one deadline over name
-//! lookup, TCP, the proxy, TLS and the handshake; redirects within a hop limit; the 101 answer checked.
+//! lookup, TCP, the proxy, TLS and the handshake; redirects within a hop limit; the 101 answer
+//! checked — and `connect_over(stream, url, options)`, the handshake alone over a stream the
+//! caller opened.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -10,7 +12,7 @@ use url::Url;
 use super::dial::{percent_decode, tls_over};
 use super::proxy;
 use super::target::{target_url, websocket_url};
-use super::transport::BoxedTransport;
+use super::transport::{BoxedTransport, Transport};
 use super::websocket::SocketConfig;
 use crate::proto::Role;
 use crate::proto::deflate::client_offer;
@@ -49,32 +51,12 @@ async fn connect_following_redirects(url: &str, options: &ConnectOptions) -> Res
         let stream = open(&url, options).await?;
         // Like browsers and curl, credentials go only to the origin they were given for.
         let credentials = url.origin() == origin;
-        let Answer { response, key, stream, buffered } =
-            handshake(stream, &url, options, credentials).await?;
-        let redirect = matches!(response.status, 301 | 302 | 303 | 307 | 308);
+        let answer = handshake(stream, &url, options, credentials).await?;
+        let redirect = matches!(answer.response.status, 301 | 302 | 303 | 307 | 308);
         if !(redirect && options.max_redirects > 0) {
-            let (protocol, deflate) =
-                validate_response(&response, &key, &options.protocols, &options.deflate)?;
-            let extensions: Vec<&str> = response
-                .headers
-                .get_all("sec-websocket-extensions")
-                .filter_map(|v| std::str::from_utf8(v).ok())
-                .map(str::trim)
-                .collect();
-            let config = SocketConfig {
-                role: Role::Client,
-                max_frame_size: options.max_frame_size,
-                max_message_size: options.max_message_size,
-                auto_pong: options.auto_pong,
-                heartbeat: options.heartbeat,
-                close_timeout: options.close_timeout,
-                protocol,
-                request_target: None,
-                extensions: deflate.is_some().then(|| extensions.join(", ")),
-                deflate: deflate.map(|params| (params, options.deflate.clone())),
-            };
-            return Ok(WebSocket::new(stream, buffered, config));
+            return socket(answer, options);
         }
+        let response = answer.response;
         hops += 1;
         if hops > options.max_redirects {
             let failure = HandshakeFailure::TooManyRedirects { max: options.max_redirects };
@@ -82,6 +64,58 @@ async fn connect_following_redirects(url: &str, options: &ConnectOptions) -> Res
         }
         url = redirect_target(&url, &response)?;
     }
+}
+
+/// Runs the client's opening handshake over a stream the caller opened (a Unix socket, an
+/// in-memory pipe, a tunnel of its own): what [`connect`] does once it has a stream. The URL
+/// gives the request's `Host` and target, and its scheme nothing more: no TLS is added, and
+/// no proxy or redirect is followed (a redirect fails as any other non-101 answer does).
+/// The options' timeout bounds the handshake.
+///
+/// ```no_run
+/// # async fn demo() -> uniws::Result<()> {
+/// use uniws::{connect_over, ConnectOptions};
+/// let stream = tokio::net::UnixStream::connect("/run/app.sock").await?;
+/// let ws = connect_over(stream, "ws://localhost/chat", &ConnectOptions::new()).await?;
+/// # drop(ws);
+/// # Ok(())
+/// # }
+/// ```
+pub async fn connect_over<T: Transport>(stream: T, url: &str, options: &ConnectOptions) -> Result<WebSocket> {
+    let work = async {
+        check_options(options)?;
+        let url = target_url(url, options)?;
+        socket(handshake(Box::new(stream), &url, options, true).await?, options)
+    };
+    match options.timeout {
+        Some(limit) => tokio::time::timeout(limit, work).await.unwrap_or(Err(Error::Timeout)),
+        None => work.await,
+    }
+}
+
+/// The socket over a stream whose server answered the upgrade, once the answer checks out.
+fn socket(answer: Answer, options: &ConnectOptions) -> Result<WebSocket> {
+    let Answer { response, key, stream, buffered } = answer;
+    let (protocol, deflate) = validate_response(&response, &key, &options.protocols, &options.deflate)?;
+    let extensions: Vec<&str> = response
+        .headers
+        .get_all("sec-websocket-extensions")
+        .filter_map(|v| std::str::from_utf8(v).ok())
+        .map(str::trim)
+        .collect();
+    let config = SocketConfig {
+        role: Role::Client,
+        max_frame_size: options.max_frame_size,
+        max_message_size: options.max_message_size,
+        auto_pong: options.auto_pong,
+        heartbeat: options.heartbeat,
+        close_timeout: options.close_timeout,
+        protocol,
+        request_target: None,
+        extensions: deflate.is_some().then(|| extensions.join(", ")),
+        deflate: deflate.map(|params| (params, options.deflate.clone())),
+    };
+    Ok(WebSocket::new(stream, buffered, config))
 }
 
 /// Where a redirect points, as a WebSocket URL; never from `wss` down to `ws`.

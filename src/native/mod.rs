@@ -18,7 +18,7 @@ mod websocket;
 mod writer;
 
 pub use check::{OriginAllowList, Refusal, Request};
-pub use client::connect;
+pub use client::{connect, connect_over};
 #[cfg(unix)]
 pub use server::bind_reuseport;
 pub use server::{AcceptAll, RequestHandler, ServerOptions, request_handler};

@@ -9,6 +9,7 @@ pub mod deflate;
 pub mod handshake;
 pub mod roundtrip;
 pub mod utf8;
+pub mod websocket;
 
 /// Reads parameters off the front of a fuzz input; past its end every byte reads as 0.
 pub struct Source<'a> {
