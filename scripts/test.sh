@@ -7,14 +7,15 @@
 # under ${UNIWS_CACHE:-$HOME/.cache/uniws}.
 #
 #   ./scripts/test.sh                 every stage, in order
-#   ./scripts/test.sh STAGE [STAGE…]  only those: lint, rust, browser, npm, load, autobahn
+#   ./scripts/test.sh STAGE [STAGE…]  only those: lint, rust, package, browser, npm, load,
+#                                     autobahn
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 export UNIWS_CACHE="${UNIWS_CACHE:-$HOME/.cache/uniws}"
 mkdir -p "$UNIWS_CACHE"
 
-STAGES=(lint rust browser npm load autobahn)
+STAGES=(lint rust package browser npm load autobahn)
 
 step() { printf '\n== %s\n' "$*"; }
 
@@ -25,11 +26,34 @@ stage_lint() {
     cargo fmt --all -- --check
     cargo clippy --workspace --all-targets --locked -- -D warnings
     cargo clippy --workspace --all-targets --features uniws/axum --locked -- -D warnings
+    # The other crypto provider, alone: the library and its TLS tests build with it.
+    cargo clippy -p uniws --all-targets --no-default-features --features ring --locked -- -D warnings
+    # Every feature documented, no broken link (docs.rs builds with all of them).
+    RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --workspace --all-features --locked
+    # The minimum Rust version claimed is the toolchain that builds the tests, or one rustup has.
+    local msrv rustc_version
+    msrv="$(sed -n 's/^rust-version = "\(.*\)"$/\1/p' Cargo.toml)"
+    rustc_version="$(rustc --version | cut -d' ' -f2)"
+    if [[ $rustc_version == "$msrv" || $rustc_version == "$msrv".* ]]; then
+        echo "rust-version $msrv: checked by this toolchain ($rustc_version)"
+    elif rustup toolchain list | grep -q "^$msrv"; then
+        cargo +"$msrv" check --workspace --all-targets --locked
+    else
+        echo "test.sh: rust-version $msrv is checked by nothing here (rustc $rustc_version)" >&2
+        return 1
+    fi
 }
 
 stage_rust() {
     step "unit, integration and doc tests of every crate (the uniws command and the axum integration included)"
     cargo test --workspace --locked --features uniws/axum -- --test-threads=2
+    # The TLS tests with the other provider.
+    cargo test -p uniws --locked --no-default-features --features ring --test tls
+}
+
+stage_package() {
+    step "packages: cargo publish --dry-run, their files, a dependent built from the .crate"
+    ./scripts/package.sh
 }
 
 stage_browser() {

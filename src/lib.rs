@@ -19,8 +19,39 @@
 //! ws.close(1000, "bye").await
 //! # }
 //! ```
+//!
+//! ## Install
+//!
+//! ```toml
+//! [dependencies]
+//! uniws = "0.1"
+//! tokio = { version = "1", features = ["macros", "rt-multi-thread"] }
+//! ```
+//!
+//! In a dependent's debug builds, permessage-deflate runs zlib-rs unoptimised (cargo applies
+//! no dependency's profile), tens of times slower; a line in the dependent's `Cargo.toml`
+//! fixes it:
+//!
+//! ```toml
+//! [profile.dev.package.zlib-rs]
+//! opt-level = 3
+//! ```
+//!
+//! ## Features
+//!
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | `aws-lc-rs` | yes | rustls's crypto provider aws-lc-rs, rustls's own default (see [`crypto_provider`]) |
+//! | `ring` | no | the *ring* provider instead (aws-lc-rs is preferred when both are on) |
+//! | `hyper` | no | [`hyper::upgrade`]: a WebSocket inside a hyper 1 server, on the port of an HTTP application |
+//! | `axum` | no | [`axum::WebSocketUpgrade`], an axum 0.8 extractor (implies `hyper`) |
+//!
+//! On wasm32 none of them applies: the browser does TLS, and there is no server.
+//! `Stream`/`Sink` ([`Messages`]) come without a feature; `SinkExt::send` needs
+//! `futures-util` with its `sink` feature in the dependent.
 
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod assemble;
 mod compression;
@@ -57,8 +88,13 @@ pub use native::bind_reuseport;
 #[cfg(not(target_arch = "wasm32"))]
 pub use native::{
     AcceptAll, OriginAllowList, RecvHalf, Refusal, Request, RequestHandler, SendHalf, ServerOptions,
-    Transport, connect, connect_over, request_handler,
+    Transport, connect, connect_over, crypto_provider, request_handler,
 };
+/// rustls, re-exported: its `ClientConfig` and `ServerConfig` are part of uniws's API
+/// (`ConnectOptions::tls_config`, `RequestHandler::serve_tls`), so a dependent need not pin a
+/// version of its own.
+#[cfg(not(target_arch = "wasm32"))]
+pub use rustls;
 
 /// The upgrade inside a hyper 1 server (feature `hyper`).
 #[cfg(all(feature = "hyper", not(target_arch = "wasm32")))]

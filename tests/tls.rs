@@ -24,7 +24,7 @@ use tokio::time::timeout;
 use uniws::{ConnectOptions, Error, Message, ServerOptions, WebSocket, connect, request_handler};
 
 fn provider() -> Arc<rustls::crypto::CryptoProvider> {
-    Arc::new(rustls::crypto::ring::default_provider())
+    uniws::crypto_provider()
 }
 
 // ---- certificates ----

@@ -17,6 +17,13 @@ const MIN_QUEUE_LIMIT: usize = 64 << 20;
 /// Connects to a `ws://` or `wss://` URL from the browser: the same call as natively.
 /// Options a browser cannot honour (headers, cookies, auth, TLS configuration, redirects,
 /// turning automatic pongs off, proxies) are refused with [`Error::Unsupported`] naming them.
+///
+/// # Errors
+///
+/// [`Error::Unsupported`] for such an option, [`Error::InvalidOptions`] for a subprotocol
+/// that is not a token, [`Error::InvalidUrl`] for a URL the browser refuses,
+/// [`Error::Handshake`] with [`HandshakeFailure::BrowserRefused`] when the browser could not
+/// open the connection (it does not say why), [`Error::Timeout`] after the options' timeout.
 pub async fn connect(url: &str, options: &ConnectOptions) -> Result<WebSocket> {
     refuse_unsupported(options)?;
     options.check_protocols()?;

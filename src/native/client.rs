@@ -24,6 +24,19 @@ const MAX_RESPONSE_HEAD: usize = 16 * 1024;
 
 /// Connects to a `ws://` or `wss://` URL: the reference's `websocket-connect`.
 ///
+/// # Errors
+///
+/// - [`Error::InvalidUrl`]: not a `ws`, `wss`, `http` or `https` URL, or no host.
+/// - [`Error::InvalidOptions`]: a subprotocol that is not a token, or a header, cookie or
+///   token with a line break (nothing was sent).
+/// - [`Error::Io`]: the TCP connection failed (refused, unreachable, reset).
+/// - [`Error::Proxy`]: the proxy refused the tunnel or its SOCKS5 negotiation failed.
+/// - [`Error::Tls`]: the TLS handshake failed (an untrusted or expired certificate, another
+///   host's).
+/// - [`Error::Handshake`]: the server did not switch protocols, or its answer breaks a rule;
+///   its [`HandshakeFailure`] says which, its `status` is the server's.
+/// - [`Error::Timeout`]: the options' `timeout` passed first.
+///
 /// ```no_run
 /// # async fn demo() -> uniws::Result<()> {
 /// use uniws::{connect, ConnectOptions, Message};

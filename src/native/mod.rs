@@ -22,5 +22,6 @@ pub use client::{connect, connect_over};
 #[cfg(unix)]
 pub use server::bind_reuseport;
 pub use server::{AcceptAll, RequestHandler, ServerOptions, request_handler};
+pub use tls::crypto_provider;
 pub use transport::Transport;
 pub use websocket::{RecvHalf, SendHalf};

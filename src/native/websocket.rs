@@ -344,7 +344,7 @@ impl RecvHalf {
     }
 
     /// See [`WebSocket::recv_all`]. A whole message the reader has in one go (the common
-    /// case) comes straight from [`poll_fast`](Self::poll_fast); anything else goes through
+    /// case) comes straight from `poll_fast`; anything else goes through
     /// the assembly written once for both backends.
     #[inline]
     pub fn recv_all(&mut self, max_message_size: usize) -> impl Future<Output = Result<Message>> {

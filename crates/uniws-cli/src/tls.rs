@@ -1,19 +1,17 @@
 //! TLS settings from PEM files: the server's certificate chain and key (`serve --cert
-//! --key`) and a client's extra trusted CA (`connect --ca`), both with rustls' ring provider;
+//! --key`) and a client's extra trusted CA (`connect --ca`), both with the provider uniws chose
+//! (`uniws::crypto_provider`);
 //! and a plain hint for the commonest mistake with them.
 
 use std::path::Path;
 use std::sync::Arc;
 
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-use rustls::{ClientConfig, RootCertStore, ServerConfig};
+use uniws::crypto_provider as provider;
+use uniws::rustls::pki_types::pem::PemObject;
+use uniws::rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use uniws::rustls::{self, ClientConfig, RootCertStore, ServerConfig};
 
 use crate::failure::{Context, Failure};
-
-fn provider() -> Arc<rustls::crypto::CryptoProvider> {
-    Arc::new(rustls::crypto::ring::default_provider())
-}
 
 /// Every certificate in the PEM file at `path`; at least one.
 fn certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, Failure> {

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use rustls::pki_types::{CertificateDer, PrivatePkcs8KeyDer};
+use uniws::rustls::pki_types::{CertificateDer, PrivatePkcs8KeyDer};
 use uniws::{MessageType, WebSocket, request_handler};
 
 use crate::bind;
@@ -31,11 +31,11 @@ impl Pem {
         Self { cert, key, der, key_der }
     }
 
-    pub fn client_config(&self) -> Arc<rustls::ClientConfig> {
-        let mut roots = rustls::RootCertStore::empty();
+    pub fn client_config(&self) -> Arc<uniws::rustls::ClientConfig> {
+        let mut roots = uniws::rustls::RootCertStore::empty();
         roots.add(self.der.clone()).unwrap();
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let config = rustls::ClientConfig::builder_with_provider(provider)
+        let provider = uniws::crypto_provider();
+        let config = uniws::rustls::ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
             .unwrap()
             .with_root_certificates(roots)
@@ -43,9 +43,9 @@ impl Pem {
         Arc::new(config)
     }
 
-    pub fn server_config(&self) -> Arc<rustls::ServerConfig> {
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let config = rustls::ServerConfig::builder_with_provider(provider)
+    pub fn server_config(&self) -> Arc<uniws::rustls::ServerConfig> {
+        let provider = uniws::crypto_provider();
+        let config = uniws::rustls::ServerConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
             .unwrap()
             .with_no_client_auth()

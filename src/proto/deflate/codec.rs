@@ -163,7 +163,7 @@ const COUNT_CHUNK: usize = 32 << 10;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InflateError {
     /// It inflates past the limit: to `size` bytes (at least, for one that inflates more
-    /// than [`COUNT_LIMIT`] past it). Only the limit and one byte were kept.
+    /// than `COUNT_LIMIT`, 64 MiB, past it). Only the limit and one byte were kept.
     TooLarge {
         /// What the frame inflates to.
         size: u64,
