@@ -22,6 +22,8 @@ for package in uniws uniws-cli; do
 done
 
 echo "== a dependent of the packaged uniws, beside a default rustls"
+# The .crate files themselves (the dry run verified them and kept them aside).
+cargo package --no-verify --locked --allow-dirty -p uniws
 work="$TARGET/dependent"
 rm -rf "$work"
 mkdir -p "$work/smoke"
