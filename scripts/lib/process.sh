@@ -96,23 +96,28 @@ forget_process() {
     unset "STARTED_NAMES[$1]"
 }
 
+# still_running PID SECONDS: whether the program PID still runs after waiting SECONDS at most
+# for it to end.
+still_running() {
+    local tries
+    for ((tries = $2 * 10; tries > 0; tries--)); do
+        kill -0 "$1" 2>/dev/null || return 1
+        sleep 0.1
+    done
+    kill -0 "$1" 2>/dev/null
+}
+
 # stop_process PID [GRACE]: SIGTERM, GRACE seconds (STOP_GRACE) to end, then SIGKILL; reaps
 # it. Only a PID start_process recorded: any other is refused (status 1).
 stop_process() {
-    local pid=$1 grace=${2:-$STOP_GRACE} tries
+    local pid=$1 grace=${2:-$STOP_GRACE}
     if [[ -z ${STARTED_NAMES[$pid]+set} ]]; then
         echo "${0##*/}: stop_process: PID $pid was not started here; left alone" >&2
         return 1
     fi
-    if kill -TERM "$pid" 2>/dev/null; then
-        for ((tries = grace * 10; tries > 0; tries--)); do
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        if kill -0 "$pid" 2>/dev/null; then
-            echo "${0##*/}: ${STARTED_NAMES[$pid]} (PID $pid) still running ${grace} s after SIGTERM; SIGKILL" >&2
-            kill -KILL "$pid" 2>/dev/null || true
-        fi
+    if kill -TERM "$pid" 2>/dev/null && still_running "$pid" "$grace"; then
+        echo "${0##*/}: ${STARTED_NAMES[$pid]} (PID $pid) still running $grace s after SIGTERM; SIGKILL" >&2
+        kill -KILL "$pid" 2>/dev/null || true
     fi
     wait "$pid" 2>/dev/null || true
     forget_process "$pid"
@@ -122,12 +127,8 @@ stop_process() {
 # reaps it; its exit status in EXIT_STATUS. One still running then is stopped (stop_process),
 # and EXIT_STATUS is 124, as from `timeout`.
 wait_exit() {
-    local pid=$1 limit=$2 tries
-    for ((tries = limit * 5; tries > 0; tries--)); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.2
-    done
-    if kill -0 "$pid" 2>/dev/null; then
+    local pid=$1 limit=$2
+    if still_running "$pid" "$limit"; then
         echo "${0##*/}: ${STARTED_NAMES[$pid]:-a program} (PID $pid) still running after $limit s; stopping it" >&2
         stop_process "$pid"
         EXIT_STATUS=124
