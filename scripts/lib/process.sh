@@ -55,7 +55,7 @@ start_process() {
     STARTED_NAMES[$STARTED]=$name
 }
 
-# The end of a failure message about PID's program: the last lines of its log.
+# log_tail LOG: the end of a failure message about a program: the last lines of its log.
 log_tail() {
     printf '%s: last lines of %s:\n' "${0##*/}" "$1" >&2
     tail -n 30 "$1" >&2 || true
