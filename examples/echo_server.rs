@@ -46,7 +46,7 @@ async fn main() -> std::io::Result<()> {
         }
     }
     let listener = tokio::net::TcpListener::bind(&addr).await?;
-    println!("echo server listening on ws://{}", listener.local_addr()?);
+    println!("listening on ws://{}", listener.local_addr()?);
     let mut options = ServerOptions::new()
         .select_protocol(|offered: &[String]| offered.first().cloned())
         .max_frame_size(16 << 20);

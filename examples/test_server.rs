@@ -136,7 +136,8 @@ async fn main() -> std::io::Result<()> {
     let silent_addr = args.next().unwrap_or_else(|| "127.0.0.1:9003".into());
     let listener = TcpListener::bind(&addr).await?;
     let silent = TcpListener::bind(&silent_addr).await?;
-    println!("test server on ws://{}, silent on {}", listener.local_addr()?, silent.local_addr()?);
+    println!("listening on ws://{}", listener.local_addr()?);
+    println!("listening on ws://{}", silent.local_addr()?);
     run(listener, silent).await;
     Ok(())
 }

@@ -30,11 +30,8 @@ CASES="${AUTOBAHN_CASES:-[\"*\"]}"
 WSTEST_VERSION=25.10.1
 VIRTUALENV_VERSION=20.21.1
 
-step() { printf '\n== %s\n' "$*"; }
-die() {
-    printf 'autobahn.sh: %s\n' "$*" >&2
-    exit 1
-}
+# shellcheck source=scripts/lib/process.sh
+source scripts/lib/process.sh
 
 # Everything pip, virtualenv and Python write goes into the cache folder, not $HOME.
 export PIP_CACHE_DIR="$CACHE/pip-cache"
@@ -43,83 +40,10 @@ export PYTHON_EGG_CACHE="$CACHE/python-eggs"
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 export PIP_NO_INPUT=1
 
-# ---------------------------------------------------------------------------------------
-# Processes started here, stopped by PID on every exit.
-PIDS=()
-
-# Stops PID $1 (TERM, then KILL after 2 s) and reaps it.
-terminate() {
-    local pid=$1
-    if kill -0 "$pid" 2>/dev/null; then
-        kill "$pid" 2>/dev/null || true
-        for _ in $(seq 1 10); do
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.2
-        done
-        if kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid" 2>/dev/null || true; fi
-    fi
-    wait "$pid" 2>/dev/null || true
-}
-
-forget_pid() {
-    local keep=() p
-    for p in "${PIDS[@]}"; do [[ $p == "$1" ]] || keep+=("$p"); done
-    PIDS=("${keep[@]+"${keep[@]}"}")
-}
-
-stop_pid() {
-    terminate "$1"
-    forget_pid "$1"
-}
-
-cleanup() {
-    local pid
-    for pid in "${PIDS[@]+"${PIDS[@]}"}"; do terminate "$pid"; done
-    PIDS=()
-}
-trap cleanup EXIT
+# Processes started here (scripts/lib/process.sh), stopped by PID on every exit.
+trap stop_all EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
-
-# Waits up to $3 seconds for PID $1 ($2 names it) to exit; its exit status in WAIT_STATUS.
-wait_pid() {
-    local pid=$1 name=$2 limit=$3 waited=0
-    while kill -0 "$pid" 2>/dev/null; do
-        if ((waited >= limit * 5)); then
-            echo "autobahn.sh: $name (PID $pid) still running after ${limit}s; stopping it" >&2
-            stop_pid "$pid"
-            WAIT_STATUS=124
-            return 0
-        fi
-        sleep 0.2
-        waited=$((waited + 1))
-    done
-    WAIT_STATUS=0
-    wait "$pid" || WAIT_STATUS=$?
-    forget_pid "$pid"
-}
-
-# Waits until 127.0.0.1:$1 accepts connections while PID $2 ($3 names it) runs.
-wait_port() {
-    local port=$1 pid=$2 name=$3 log=$4
-    for _ in $(seq 1 300); do
-        kill -0 "$pid" 2>/dev/null || {
-            tail -n 30 "$log" >&2 || true
-            die "$name exited before listening on 127.0.0.1:$port (log: $log)"
-        }
-        if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-            return 0
-        fi
-        sleep 0.1
-    done
-    tail -n 30 "$log" >&2 || true
-    die "$name did not listen on 127.0.0.1:$port within 30 s (log: $log)"
-}
-
-# A free TCP port on 127.0.0.1.
-free_port() {
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
-}
 
 # ---------------------------------------------------------------------------------------
 find_python27() {
@@ -256,15 +180,13 @@ ECHO_BIN="$ROOT/target/release/examples/echo_server"
 CLIENT_BIN="$ROOT/target/release/examples/autobahn_client"
 [[ -x $ECHO_BIN && -x $CLIENT_BIN ]] || die "examples echo_server and autobahn_client were not built"
 
-# Starts wstest in the background with output to $1 and the rest as its arguments; its PID
-# (the Python process itself: the subshell execs it) goes into STARTED and PIDS. It runs from
-# the output folder, so anything it writes stays there.
+# start_wstest NAME LOG ARGS...: wstest in the background, its PID in STARTED (the Python
+# process itself: `env -C` execs it). It runs from the output folder, so anything it writes
+# stays there.
 start_wstest() {
-    local log=$1
-    shift
-    (cd "$OUT" && exec "$WSTEST_PY" "$CACHE/wstest_loopback.py" "$@") >"$log" 2>&1 &
-    STARTED=$!
-    PIDS+=("$STARTED")
+    local name=$1 log=$2
+    shift 2
+    start_process "$name" "$log" env -C "$OUT" "$WSTEST_PY" "$CACHE/wstest_loopback.py" "$@"
 }
 
 CHECK_ARGS=()
@@ -283,18 +205,17 @@ run_server_mode() {
   "exclude-agent-cases": {}
 }
 EOF
-    "$ECHO_BIN" "127.0.0.1:$port" >"$log" 2>&1 &
-    local server=$!
-    PIDS+=("$server")
-    wait_port "$port" "$server" echo_server "$log"
+    start_process echo_server "$log" "$ECHO_BIN" "127.0.0.1:$port"
+    local server=$STARTED
+    wait_ready echo_server "$server" "$log" || exit 1
     echo "echo_server (PID $server) on ws://127.0.0.1:$port; wstest log: $OUT/fuzzingclient.log"
 
-    start_wstest "$OUT/fuzzingclient.log" -m fuzzingclient -s "$OUT/fuzzingclient.json"
+    start_wstest "wstest fuzzingclient" "$OUT/fuzzingclient.log" -m fuzzingclient -s "$OUT/fuzzingclient.json"
     local tester=$STARTED
-    wait_pid "$tester" "wstest fuzzingclient" "$MODE_TIMEOUT"
-    local status=$WAIT_STATUS
+    wait_exit "$tester" "$MODE_TIMEOUT"
+    local status=$EXIT_STATUS
     kill -0 "$server" 2>/dev/null || echo "autobahn.sh: echo_server exited during the run (log: $log)" >&2
-    stop_pid "$server"
+    stop_process "$server"
     ((status == 0)) || {
         tail -n 30 "$OUT/fuzzingclient.log" >&2 || true
         die "wstest fuzzingclient failed (status $status)"
@@ -317,19 +238,19 @@ run_client_mode() {
 }
 EOF
     # -u 0: no embedded web server.
-    start_wstest "$log" -m fuzzingserver -s "$OUT/fuzzingserver.json" -u 0
+    start_wstest "wstest fuzzingserver" "$log" -m fuzzingserver -s "$OUT/fuzzingserver.json" -u 0
     local tester=$STARTED
-    wait_port "$port" "$tester" "wstest fuzzingserver" "$log"
+    # wstest prints no readiness line of ours: ready is its port accepting a connection.
+    wait_ready "wstest fuzzingserver" "$tester" "$log" "$port" || exit 1
     echo "wstest fuzzingserver (PID $tester) on ws://127.0.0.1:$port; client log: $OUT/autobahn_client.log"
 
-    "$CLIENT_BIN" "ws://127.0.0.1:$port" "$AGENT" >"$OUT/autobahn_client.log" 2>&1 &
-    local client=$!
-    PIDS+=("$client")
-    wait_pid "$client" autobahn_client "$MODE_TIMEOUT"
-    local client_status=$WAIT_STATUS
+    start_process autobahn_client "$OUT/autobahn_client.log" "$CLIENT_BIN" "ws://127.0.0.1:$port" "$AGENT"
+    local client=$STARTED
+    wait_exit "$client" "$MODE_TIMEOUT"
+    local client_status=$EXIT_STATUS
     # updateReports with shutdownOnComplete makes wstest exit once the reports are written.
-    wait_pid "$tester" "wstest fuzzingserver" 60
-    local status=$WAIT_STATUS
+    wait_exit "$tester" 60
+    local status=$EXIT_STATUS
     ((client_status == 0)) || {
         tail -n 30 "$OUT/autobahn_client.log" >&2 || true
         die "autobahn_client failed (status $client_status)"
@@ -343,25 +264,25 @@ EOF
 
 # The modes run side by side, each in a subshell that stops its own processes on exit: wstest
 # is single-threaded Python and the slower party, so two of them use the two cores.
+run_mode() {
+    new_process_list # its own: the other mode's subshell is not for it to stop
+    trap stop_all EXIT
+    trap 'exit 143' TERM INT
+    "run_${1}_mode"
+}
 MODE_PIDS=()
 for mode in $MODES; do
     case $mode in
         server | client) ;;
         *) die "unknown mode $mode in AUTOBAHN_MODES (server, client)" ;;
     esac
-    (
-        PIDS=() # its own: the other mode's subshell is not for it to stop
-        trap cleanup EXIT
-        trap 'exit 143' TERM INT
-        "run_${mode}_mode"
-    ) >"$OUT/$mode-mode.log" 2>&1 &
-    MODE_PIDS+=("$!")
-    PIDS+=("$!")
+    start_process "$mode mode" "$OUT/$mode-mode.log" run_mode "$mode"
+    MODE_PIDS+=("$STARTED")
 done
 FAILED_MODES=0
 for pid in "${MODE_PIDS[@]}"; do
     wait "$pid" || FAILED_MODES=$((FAILED_MODES + 1))
-    forget_pid "$pid"
+    forget_process "$pid"
 done
 for mode in $MODES; do
     cat "$OUT/$mode-mode.log"

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by bench.sh, bench-count.sh, bench-cores.sh and bench-deflate.sh: their messages, a
 # work directory, and the bookkeeping of the echo servers they start, so that every process
 # is known by its PID and stopped, also on an error or Ctrl-C. The sourcing script sets
@@ -17,46 +18,35 @@ human() {
 
 work="$(mktemp -d)"
 
+# shellcheck source=scripts/lib/process.sh
+source scripts/lib/process.sh
+
 # The servers started, by KEY: WRAPPERS the process started (the server itself, or the
 # `timeout`, valgrind or perf it runs under), PIDS the server's own PID and PORTS its port,
-# both from the `listening PORT pid PID` line every echo server prints.
+# both from the readiness line `listening PORT pid PID` every bench echo server prints.
 declare -A WRAPPERS=() PIDS=() PORTS=()
 
-# launch KEY OUT COMMAND...: starts COMMAND in the background (stdout in OUT.stdout, stderr
-# in OUT.stderr) and waits, 60 s at most, for the server's `listening` line. OUT must be new
-# for every start: the redirection is opened in the background, so a reused file could
-# still show the previous server's line.
+# launch KEY OUT COMMAND...: starts COMMAND in the background (stdout and stderr in
+# OUT.output) and waits, READY_LIMIT (60) s at most, for the server's readiness line.
 launch() {
     local key="$1" out="$2" port pid
     shift 2
-    "$@" >"$out.stdout" 2>"$out.stderr" &
-    WRAPPERS[$key]=$!
-    for _ in $(seq 1200); do
-        # `listening PORT pid PID`, and more words after it from some servers.
-        read -r _ port _ pid _ < <(grep -m1 '^listening' "$out.stdout" 2>/dev/null || true) || true
-        if [[ -n "${pid:-}" ]]; then
-            PIDS[$key]=$pid PORTS[$key]=$port
-            return
-        fi
-        kill -0 "${WRAPPERS[$key]}" 2>/dev/null || break
-        sleep 0.05
-    done
-    fail "$key did not start: $(cat "$out.stdout" "$out.stderr" "$out.log" 2>/dev/null | tail -5)"
+    start_process "$key" "$out.output" "$@"
+    WRAPPERS[$key]=$STARTED
+    wait_ready "$key" "$STARTED" "$out.output" ||
+        fail "$key did not start: $(tail -5 "$out.log" 2>/dev/null)"
+    # `listening PORT pid PID`, and more words after it from some servers.
+    read -r _ port _ pid _ <<<"$READY_LINE"
+    # shellcheck disable=SC2034 # PORTS is for the sourcing script
+    PIDS[$key]=$pid PORTS[$key]=$port
 }
 
 # stop KEY: SIGTERM to the server (cachegrind and perf then write their figures and exit),
-# then, if what was started has not ended within 30 s, SIGTERM to that too.
+# then, if what was started has not ended within 30 s, stop_process on that.
 stop() {
     local key="$1"
     if [[ -n "${PIDS[$key]:-}" ]]; then kill -TERM "${PIDS[$key]}" 2>/dev/null || true; fi
-    if [[ -n "${WRAPPERS[$key]:-}" ]]; then
-        for _ in $(seq 600); do
-            kill -0 "${WRAPPERS[$key]}" 2>/dev/null || break
-            sleep 0.05
-        done
-        kill -TERM "${WRAPPERS[$key]}" 2>/dev/null || true
-        wait "${WRAPPERS[$key]}" 2>/dev/null || true
-    fi
+    if [[ -n "${WRAPPERS[$key]:-}" ]]; then wait_exit "${WRAPPERS[$key]}" 30; fi
     unset "WRAPPERS[$key]" "PIDS[$key]" "PORTS[$key]"
 }
 
@@ -76,6 +66,7 @@ drain() {
 
 cleanup() {
     for key in "${!WRAPPERS[@]}"; do stop "$key"; done
+    stop_all
     rm -rf "$work"
 }
 trap cleanup EXIT

@@ -55,32 +55,17 @@ SECONDS=0
 deadline() { echo $((TIME_LIMIT - SECONDS)); }
 
 work="$(mktemp -d)"
-server_pid=""
-stop_server() {
-    if [[ -n "$server_pid" ]]; then
-        kill "$server_pid" 2>/dev/null || true
-        wait "$server_pid" 2>/dev/null || true
-        server_pid=""
-    fi
-}
-cleanup() {
-    stop_server
-    rm -rf "$work"
-}
-trap cleanup EXIT
+# shellcheck source=scripts/lib/process.sh
+source scripts/lib/process.sh
+READY_LIMIT=$TIME_LIMIT
+trap 'stop_all; rm -rf "$work"' EXIT
 trap 'exit 130' INT TERM
 
-# Port 0: the kernel picks a free port; the server prints the address it got.
-target/release/examples/echo_server 127.0.0.1:0 >"$work/server.out" 2>&1 &
-server_pid=$!
-url=""
-while ((SECONDS < TIME_LIMIT)); do
-    url="$(grep -o 'ws://127\.0\.0\.1:[0-9]*' "$work/server.out" || true)"
-    [[ -n "$url" ]] && break
-    kill -0 "$server_pid" 2>/dev/null || fail "the echo server exited: $(cat "$work/server.out")"
-    sleep 0.1
-done
-[[ -n "$url" ]] || fail "the echo server did not report its address within the $TIME_LIMIT s limit"
+# Port 0: the kernel picks a free port; the server's readiness line says the address it got.
+start_process echo_server "$work/server.out" target/release/examples/echo_server 127.0.0.1:0
+server_pid=$STARTED
+wait_ready echo_server "$server_pid" "$work/server.out" || fail "the echo server did not start"
+url=${READY_LINE#listening on }
 echo "load: echo server (PID $server_pid) on $url" >&2
 
 status=0
@@ -91,7 +76,7 @@ cat "$work/load.out" >&2
 
 kill -0 "$server_pid" 2>/dev/null || fail "the echo server died during the load"
 server_kib="$(awk '/^VmHWM:/ { print $2 }' "/proc/$server_pid/status")"
-stop_server
+stop_process "$server_pid"
 
 result="$(grep '^load-result ' "$work/load.out" || true)"
 [[ -n "$result" ]] || fail "the load example reported no result (status $status)"

@@ -3,8 +3,8 @@
 # with clippy, starts examples/echo_server and examples/test_server on free ports of
 # 127.0.0.1, and runs wasm-tests/ with wasm-bindgen-test against them in headless Chromium,
 # then in headless Firefox (firefox-esr and geckodriver from scripts/setup-firefox.sh).
-# Every server it starts is stopped by PID on exit. Arguments go to the test harness (a
-# test name filter, say).
+# The servers (scripts/lib/process.sh) log to target/test-browser/ and are stopped by PID on
+# exit. Arguments go to the test harness (a test name filter, say).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,33 +17,11 @@ source "$UNIWS_CACHE/wasm-env.sh"
 source "$UNIWS_CACHE/firefox-env.sh"
 WASM_CARGO=(cargo "+$UNIWS_WASM_TOOLCHAIN")
 
-PIDS=()
-cleanup() {
-    local pid
-    for pid in "${PIDS[@]+"${PIDS[@]}"}"; do
-        kill "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-    done
-}
-trap cleanup EXIT
+# shellcheck source=scripts/lib/process.sh
+source scripts/lib/process.sh
+trap stop_all EXIT
 
-free_port() {
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-wait_port() {
-    local port=$1
-    for _ in $(seq 1 100); do
-        if python3 -c "import socket, sys; socket.create_connection(('127.0.0.1', $port), 0.2)" 2>/dev/null; then
-            return 0
-        fi
-        sleep 0.1
-    done
-    echo "test-browser.sh: nothing listens on 127.0.0.1:$port" >&2
-    return 1
-}
-
-echo "== clippy for wasm32"
+step "clippy for wasm32"
 export UNIWS_ECHO_URL UNIWS_TEST_URL UNIWS_SILENT_URL UNIWS_CLOSED_URL
 echo_port=$(free_port)
 test_port=$(free_port)
@@ -57,21 +35,23 @@ UNIWS_CLOSED_URL="ws://127.0.0.1:$closed_port"
 # The npm package's crate (crates/uniws-js), which is wasm32 only.
 "${WASM_CARGO[@]}" clippy --locked --target wasm32-unknown-unknown -p uniws-js --all-targets -- -D warnings
 
-echo "== servers on 127.0.0.1"
+step "servers on 127.0.0.1"
 cargo build --locked --example echo_server --example test_server
-target/debug/examples/echo_server "127.0.0.1:$echo_port" &
-PIDS+=($!)
-target/debug/examples/test_server "127.0.0.1:$test_port" "127.0.0.1:$silent_port" &
-PIDS+=($!)
-wait_port "$echo_port"
-wait_port "$test_port"
+LOGS=target/test-browser
+mkdir -p "$LOGS"
+start_process echo_server "$LOGS/echo_server.log" target/debug/examples/echo_server "127.0.0.1:$echo_port"
+wait_ready echo_server "$STARTED" "$LOGS/echo_server.log"
+start_process test_server "$LOGS/test_server.log" \
+    target/debug/examples/test_server "127.0.0.1:$test_port" "127.0.0.1:$silent_port"
+wait_ready test_server "$STARTED" "$LOGS/test_server.log"
+echo "servers ready; their logs in $LOGS/"
 
 # wasm-bindgen-test-runner drives the browser whose driver variable is set: one at a time.
-echo "== wasm-bindgen-test in headless Chromium"
+step "wasm-bindgen-test in headless Chromium"
 # The runner's limit is on the whole run: 600 s only catches a hang, however loaded the
 # machine (an older wasm-env.sh says 60).
 export WASM_BINDGEN_TEST_TIMEOUT=600
 env -u GECKODRIVER "${WASM_CARGO[@]}" test --locked --target wasm32-unknown-unknown --test browser -- "$@"
-echo "== wasm-bindgen-test in headless Firefox"
+step "wasm-bindgen-test in headless Firefox"
 env -u CHROMEDRIVER GECKODRIVER="$UNIWS_GECKODRIVER" \
     "${WASM_CARGO[@]}" test --locked --target wasm32-unknown-unknown --test browser -- "$@"
