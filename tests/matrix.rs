@@ -33,6 +33,7 @@ use uniws::{
     ConnectOptions, DeflateOptions, Error, Message, MessageType, RecvHalf, SendHalf, ServerOptions,
     WebSocket, connect,
 };
+use uniws_test_support::incompressible;
 
 /// The bound on a cell: only a hang reaches it, however loaded the machine (a cell takes
 /// milliseconds).
@@ -135,19 +136,6 @@ impl Cell {
             })
             .collect()
     }
-}
-
-/// Bytes that deflate cannot shrink (xorshift, from `seed`: the same every run).
-fn incompressible(len: usize, seed: u64) -> Vec<u8> {
-    let mut x = 0x2545_f491_4f6c_dd1d ^ seed.wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect()
 }
 
 /// What one side counts of its receives.

@@ -10,6 +10,7 @@ use uniws::proto::Role;
 use uniws::{
     CloseCode, ConnectOptions, DeflateOptions, Error, Message, MessageType, ServerOptions, WebSocket, connect,
 };
+use uniws_test_support::incompressible;
 
 /// The bound on every wait: only a hang reaches it, however loaded the machine.
 const LIMIT: Duration = Duration::from_secs(60);
@@ -443,19 +444,6 @@ async fn control_frames_pass_whatever_the_frame_limit() {
     assert_eq!(close.as_text(), Some("a reason longer than three bytes"));
 }
 
-/// Bytes that deflate cannot shrink (xorshift: the same every run).
-fn incompressible(len: usize) -> Vec<u8> {
-    let mut x = 0x2545_f491_4f6c_dd1du64;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect()
-}
-
 /// A client that takes frames of 16 KiB gets back, from a server that echoes them one by one
 /// (as `examples/echo_server` does), 300 KB that do not compress: each part, compressed
 /// again, is a few bytes larger than 16 KiB on the wire, and fits the limit once inflated,
@@ -472,7 +460,7 @@ async fn incompressible_parts_echoed_compressed_fit_a_small_frame_limit() {
             }
         }
     });
-    let data = incompressible(300_000);
+    let data = incompressible(300_000, 0);
     timeout(LIMIT, client.send_all(Message::binary(data.clone()))).await.unwrap().unwrap();
     let echoed = timeout(LIMIT, client.recv_all(1 << 20)).await.expect("recv_all hung").unwrap();
     assert!(echoed.data() == &data[..], "{} bytes back", echoed.len());
@@ -514,7 +502,7 @@ async fn ends_with_unequal_frame_limits_exchange_whole_messages() {
             let cell = format!("{what}, compression {compressed}");
             let (mut client, mut server) =
                 pair(server_options, client_options.deflate(deflate(compressed))).await;
-            let message = Message::binary(incompressible(1 << 20));
+            let message = Message::binary(incompressible(1 << 20, 0));
             for client_sends in [true, false] {
                 let (from, to) =
                     if client_sends { (&mut client, &mut server) } else { (&mut server, &mut client) };

@@ -48,3 +48,17 @@ pub async fn echo(mut ws: WebSocket) {
         }
     }
 }
+
+/// Bytes that deflate cannot shrink (xorshift, from `seed`: the same every run), for tests
+/// whose subject is compressed frames that grow.
+pub fn incompressible(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = 0x2545_f491_4f6c_dd1d ^ seed.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
