@@ -24,6 +24,7 @@
 
 mod assemble;
 mod compression;
+mod connection;
 mod error;
 mod message;
 mod options;

@@ -106,10 +106,6 @@ impl Reader {
         }
     }
 
-    pub(crate) fn max_frame_size(&self) -> usize {
-        self.decoder.max_frame_size()
-    }
-
     /// Fails the connection with `error`, which the next `recv` returns once the close frame
     /// went out (or its time ran out).
     pub(crate) fn abort(&mut self, error: Error) {

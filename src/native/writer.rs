@@ -4,7 +4,8 @@
 //! never holds more than one frame beside a control frame. The `Outbox` shares the writer
 //! between the halves and keeps the receiving side from waiting on a busy sender for pongs.
 //! With a heartbeat, a write the transport takes no byte of for the heartbeat's whole span
-//! fails the connection, whichever half waits in it (see [`Writer::with_stall_limit`]).
+//! fails the connection, whichever half waits in it (see [`Writer::new`]); when is
+//! [`Stall`]'s to decide.
 
 use std::io::IoSlice;
 use std::pin::Pin;
@@ -19,7 +20,7 @@ use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tokio::time::{Instant, Sleep};
 
 use super::transport::TransportWriter;
-use crate::proto::{Encoder, MAX_CLOSE_REASON, WriteState};
+use crate::proto::{Encoder, MAX_CLOSE_REASON, Stall, WriteState};
 use crate::{Error, Message, Result};
 
 /// The writer both halves share, and what waits for it. The writer's lock is uncontended
@@ -56,7 +57,7 @@ impl Outbox {
         }
     }
 
-    /// Whether a write stalled past the heartbeat's span (see [`Writer::with_stall_limit`]).
+    /// Whether a write stalled past the heartbeat's span (see [`Writer::new`]).
     pub(crate) fn stalled(&self) -> bool {
         self.stalled.load(Ordering::Acquire)
     }
@@ -255,18 +256,21 @@ pub(crate) struct Writer {
     /// A large payload to write after `out`, straight from the message's buffer.
     payload: Option<Bytes>,
     shut_down: bool,
-    /// How long a write may wait with the transport taking no byte (see
-    /// [`with_stall_limit`](Self::with_stall_limit)).
-    stall_limit: Option<Duration>,
-    /// When a waiting write fails; made on the first stall, kept for the next ones.
+    /// How long a write may wait with the transport taking no byte, and since when one has.
+    /// Kept when a waiting write is dropped, so a send retried in a `select!` loop does not
+    /// start over.
+    stall: Stall<Instant>,
+    /// Set to the stall's deadline; made on the first stall, kept for the next ones.
     stall_timer: Option<Pin<Box<Sleep>>>,
-    /// `stall_timer` runs: a write has waited since the transport last took bytes. Kept when
-    /// a waiting write is dropped, so a send retried in a `select!` loop does not start over.
-    stalling: bool,
 }
 
 impl Writer {
-    pub(crate) fn new(io: TransportWriter, encoder: Encoder) -> Self {
+    /// With a `stall_limit`, writes fail with `Error::HeartbeatTimeout`, and the connection
+    /// with them, once the transport has taken no byte for that long while one waits: set
+    /// to the heartbeat's `interval + timeout`, the time after which it gives up on a silent
+    /// peer. A peer that stops reading, or vanished, would otherwise hold a `send` (and the
+    /// task awaiting it) until TCP gives up, or forever behind a middlebox that acknowledges.
+    pub(crate) fn new(io: TransportWriter, encoder: Encoder, stall_limit: Option<Duration>) -> Self {
         Self {
             io,
             encoder,
@@ -274,20 +278,9 @@ impl Writer {
             out_written: 0,
             payload: None,
             shut_down: false,
-            stall_limit: None,
+            stall: Stall::new(stall_limit),
             stall_timer: None,
-            stalling: false,
         }
-    }
-
-    /// Writes fail with `Error::HeartbeatTimeout`, and the connection with them, once the
-    /// transport has taken no byte for `limit` while one waits: set to the heartbeat's
-    /// `interval + timeout`, the time after which it gives up on a silent peer. A peer that
-    /// stops reading, or vanished, would otherwise hold a `send` (and the task awaiting it)
-    /// until TCP gives up, or forever behind a middlebox that acknowledges.
-    pub(crate) fn with_stall_limit(mut self, limit: Duration) -> Self {
-        self.stall_limit = Some(limit);
-        self
     }
 
     /// Sends one frame (what an earlier cancelled write left goes out first; `encoded` says
@@ -368,10 +361,10 @@ impl Writer {
 
     fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
         match self.poll_write_out(cx) {
-            Poll::Pending if self.stall_limit.is_some() => self.poll_stall(cx),
+            Poll::Pending if self.stall.is_limited() => self.poll_stall(cx),
             Poll::Pending => Poll::Pending,
             done => {
-                self.stalling = false;
+                self.stall.progressed();
                 done
             }
         }
@@ -382,14 +375,15 @@ impl Writer {
     /// half-written frame could not be followed by anything).
     #[cold]
     fn poll_stall(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
-        let limit = self.stall_limit.expect("called with a stall limit");
-        let timer = self.stall_timer.get_or_insert_with(|| Box::pin(tokio::time::sleep(limit)));
-        if !self.stalling {
-            self.stalling = true;
-            timer.as_mut().reset(Instant::now() + limit);
+        let deadline = self.stall.waiting(Instant::now).expect("called with a stall limit");
+        let timer = self.stall_timer.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+        if timer.deadline() != deadline {
+            timer.as_mut().reset(deadline);
         }
         ready!(timer.as_mut().poll(cx));
-        self.stalling = false;
+        // The timer ran out: it is at least its deadline, whatever the clock's grain.
+        let stalled = self.stall.handle_timeout(Instant::now().max(deadline));
+        debug_assert!(stalled, "the stall's own deadline passed");
         self.out.clear();
         self.out_written = 0;
         self.payload = None;
@@ -430,7 +424,7 @@ impl Writer {
 
     fn consume(&mut self, mut written: usize) {
         // Bytes taken: the transport moves, a stall starts over from the next wait.
-        self.stalling = false;
+        self.stall.progressed();
         let from_out = written.min(self.out.len() - self.out_written);
         self.out_written += from_out;
         written -= from_out;
