@@ -78,14 +78,10 @@ impl Outbox {
     /// Sends one frame, then whatever the receiving side left waiting; fails with `Timeout`
     /// after `limit`.
     pub(crate) fn send(&self, message: Message, limit: Option<Duration>) -> Sending<'_> {
-        Sending {
-            outbox: self,
-            message,
-            limit,
-            // The writer is free unless the receiving half is writing a pong or a close.
-            writer: self.writer.try_lock(),
-            encoded: false,
-            waiting: None,
+        // The writer is free unless the receiving half is writing a pong or a close.
+        match self.writer.try_lock() {
+            Some(writer) => Sending::Fast { outbox: self, message, limit, writer, encoded: false },
+            None => Sending::General(Box::pin(self.send_waiting(None, message, false, limit))),
         }
     }
 
@@ -200,16 +196,20 @@ impl Outbox {
 /// write after the frame) is one future on the heap. As an `async fn` its locals and its
 /// awaited futures would each have room of their own, and a connection's task keeps the
 /// largest of its futures for its whole life.
-pub(crate) struct Sending<'a> {
-    outbox: &'a Outbox,
-    message: Message,
-    limit: Option<Duration>,
-    writer: Option<MutexGuard<'a, Writer>>,
-    /// The frame is in the writer's buffer (it goes out first on the next operation if this
-    /// future is dropped).
-    encoded: bool,
-    /// The general case, once it is needed (it has the message, the writer and the time).
-    waiting: Option<Pin<Box<dyn Future<Output = Result<()>> + Send + 'a>>>,
+pub(crate) enum Sending<'a> {
+    /// The writer was free and is held here. `encoded`: the frame is in the writer's buffer
+    /// (it goes out first on the next operation if this future is dropped).
+    Fast {
+        outbox: &'a Outbox,
+        message: Message,
+        limit: Option<Duration>,
+        writer: MutexGuard<'a, Writer>,
+        encoded: bool,
+    },
+    /// The general case, which has the message, the writer (or waits for it) and the time.
+    General(Pin<Box<dyn Future<Output = Result<()>> + Send + 'a>>),
+    /// What `Fast` held moving into `General`; never polled.
+    Moving,
 }
 
 impl Future for Sending<'_> {
@@ -217,22 +217,28 @@ impl Future for Sending<'_> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
         let this = self.get_mut();
-        // The writer is held here only until the general case takes it.
-        if let Some(writer) = &mut this.writer {
-            match writer.poll_send(cx, &this.message, &mut this.encoded) {
-                Poll::Ready(Ok(())) if !this.outbox.has_backlog() => return Poll::Ready(Ok(())),
-                Poll::Ready(Err(e)) => return Poll::Ready(Err(this.outbox.note(e))),
-                Poll::Pending if this.limit.is_none() => return Poll::Pending,
-                // A backlog to write, or a time limit to watch.
-                _ => {}
+        match this {
+            Self::Fast { outbox, message, limit, writer, encoded } => {
+                match writer.poll_send(cx, message, encoded) {
+                    Poll::Ready(Ok(())) if !outbox.has_backlog() => return Poll::Ready(Ok(())),
+                    Poll::Ready(Err(e)) => return Poll::Ready(Err(outbox.note(e))),
+                    Poll::Pending if limit.is_none() => return Poll::Pending,
+                    // A backlog to write, or a time limit to watch.
+                    _ => {}
+                }
             }
-        } else if let Some(waiting) = &mut this.waiting {
-            return waiting.as_mut().poll(cx);
+            Self::General(waiting) => return waiting.as_mut().poll(cx),
+            Self::Moving => unreachable!("a switch is never interrupted"),
         }
-        // The message moves into the general case; an empty one, never sent, stays behind.
-        let message = std::mem::replace(&mut this.message, Message::binary(Bytes::new()));
-        let waiting = this.outbox.send_waiting(this.writer.take(), message, this.encoded, this.limit);
-        this.waiting.insert(Box::pin(waiting)).as_mut().poll(cx)
+        let Self::Fast { outbox, message, limit, writer, encoded } = std::mem::replace(this, Self::Moving)
+        else {
+            unreachable!("matched above")
+        };
+        let mut waiting: Pin<Box<dyn Future<Output = Result<()>> + Send + '_>> =
+            Box::pin(outbox.send_waiting(Some(writer), message, encoded, limit));
+        let polled = waiting.as_mut().poll(cx);
+        *this = Self::General(waiting);
+        polled
     }
 }
 
