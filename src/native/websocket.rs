@@ -251,6 +251,7 @@ impl FrameSink for SendHalf {
         self.shared.facts.max_frame_size
     }
 
+    #[inline]
     fn send_frame(&mut self, message: Message) -> impl Future<Output = Result<()>> {
         self.shared.outbox.send(message, self.output_timeout)
     }
@@ -269,7 +270,7 @@ impl FrameSource for RecvHalf {
     }
 
     fn recv_frame(&mut self, budget: usize, whole: bool) -> impl Future<Output = Result<Message>> {
-        Receiving::new(self, budget, Want::Part { whole })
+        self.next_frame(budget, whole)
     }
 
     fn assembly(&mut self) -> &mut Assembly {
@@ -283,7 +284,7 @@ impl RecvHalf {
     /// message; the remaining frames follow one by one.
     #[inline]
     pub fn recv(&mut self) -> impl Future<Output = Result<Message>> {
-        Receiving::new(self, usize::MAX, Want::Frame)
+        Receiving::new(self, usize::MAX, false)
     }
 
     /// See [`WebSocket::recv_all`]. A whole message the reader has in one go (the common
@@ -291,7 +292,18 @@ impl RecvHalf {
     /// the assembly written once for both backends.
     #[inline]
     pub fn recv_all(&mut self, max_message_size: usize) -> impl Future<Output = Result<Message>> {
-        Receiving::new(self, max_message_size, Want::Message)
+        Receiving::new(self, max_message_size, true)
+    }
+
+    /// The next frame, failing with `Timeout` after the input timeout: the assembly's
+    /// ([`FrameSource::recv_frame`]), which needs no [`Receiving`] of its own.
+    async fn next_frame(&mut self, budget: usize, whole: bool) -> Result<Message> {
+        self.forget_input_timer();
+        match std::future::poll_fn(|cx| self.poll_fast(cx, budget, whole)).await {
+            Step::Frame(frame) => frame,
+            // Rare, so on the heap: every `recv` future stays small.
+            Step::General => Box::pin(self.general_frame(budget, whole)).await,
+        }
     }
 
     /// Drops the input timer a cancelled call left: a new call has its own time.
@@ -357,26 +369,14 @@ impl RecvHalf {
     }
 }
 
-/// What a [`Receiving`] is for.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Want {
-    /// `recv`: the next frame, after what a `recv_all` that stopped mid-message put together.
-    Frame,
-    /// `recv_all`: a whole message, within the size limit.
-    Message,
-    /// A frame for the assembly written once ([`FrameSource::recv_frame`]); with `whole`,
-    /// a fragmented message the reader put together itself.
-    Part { whole: bool },
-}
-
-/// The future of every receive ([`RecvHalf::recv`], [`RecvHalf::recv_all`] and the
-/// frames of [`FrameSource::recv_frame`]), written out: the common case, a frame the reader
-/// decodes in one poll, goes through no other future; the rest (assembling fragments, a
-/// close to answer, failing the connection) through one on the heap, so every receive's
-/// future stays small.
+/// The future of [`RecvHalf::recv`] and [`RecvHalf::recv_all`], written out: the common
+/// case, a frame the reader decodes in one poll, goes through no other future; the rest
+/// (assembling fragments, a close to answer, failing the connection) through one on the
+/// heap, so every receive's future stays small.
 enum Receiving<'a> {
-    /// The half is polled here. `max`: the size limit, of the frame or of the whole message.
-    Fast { half: &'a mut RecvHalf, max: usize, want: Want },
+    /// The half is polled here. `max`: the size limit, of the frame for `recv`, of the whole
+    /// message for `recv_all` (`whole`: fragments are put together).
+    Fast { half: &'a mut RecvHalf, max: usize, whole: bool },
     /// The general path has the half.
     General(Pin<Box<dyn Future<Output = Result<Message>> + Send + 'a>>),
     /// The half moving from `Fast` into `General`; never polled.
@@ -385,9 +385,9 @@ enum Receiving<'a> {
 
 impl<'a> Receiving<'a> {
     #[inline]
-    fn new(half: &'a mut RecvHalf, max: usize, want: Want) -> Self {
+    fn new(half: &'a mut RecvHalf, max: usize, whole: bool) -> Self {
         half.forget_input_timer();
-        Self::Fast { half, max, want }
+        Self::Fast { half, max, whole }
     }
 
     /// Hands the half to the general path `general` makes, and polls it.
@@ -411,35 +411,33 @@ impl Future for Receiving<'_> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<Message>> {
         let this = self.get_mut();
-        let (half, max, want) = match this {
-            Self::Fast { half, max, want } => (half, *max, *want),
+        let (half, max, whole) = match this {
+            Self::Fast { half, max, whole } => (half, *max, *whole),
             Self::General(general) => return general.as_mut().poll(cx),
             Self::Moving => unreachable!("a switch is never interrupted"),
         };
-        // A message `recv_all` left half put together comes first, but to the assembly itself.
-        if !matches!(want, Want::Part { .. }) && !half.state.assembly.is_empty() {
-            if want == Want::Frame {
+        if !half.state.assembly.is_empty() {
+            if !whole {
                 let partial = half.state.assembly.take_partial().expect("a message in progress");
                 return Poll::Ready(Ok(partial));
             }
             return this.switch(cx, |half| Box::pin(assemble::recv_all(half, max, None)));
         }
-        let whole = matches!(want, Want::Message | Want::Part { whole: true });
         let frame = match std::task::ready!(half.poll_fast(cx, max, whole)) {
-            Step::Frame(frame) if want != Want::Message => return Poll::Ready(frame),
+            Step::Frame(frame) if !whole => return Poll::Ready(frame),
             Step::Frame(Ok(message)) if message.message_type().is_control() || !message.is_partial() => {
                 return Poll::Ready(Ok(message));
             }
             Step::Frame(frame) => Some(frame),
             Step::General => None,
         };
-        this.switch(cx, |half| match (frame, want) {
+        this.switch(cx, |half| match (frame, whole) {
             (Some(frame), _) => Box::pin(assemble::recv_all(half, max, Some(frame))),
-            (None, Want::Message) => Box::pin(async move {
+            (None, false) => Box::pin(half.general_frame(max, false)),
+            (None, true) => Box::pin(async move {
                 let frame = half.general_frame(max, true).await;
                 assemble::recv_all(half, max, Some(frame)).await
             }),
-            (None, _) => Box::pin(half.general_frame(max, whole)),
         })
     }
 }

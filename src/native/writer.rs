@@ -77,11 +77,12 @@ impl Outbox {
 
     /// Sends one frame, then whatever the receiving side left waiting; fails with `Timeout`
     /// after `limit`.
+    #[inline]
     pub(crate) fn send(&self, message: Message, limit: Option<Duration>) -> Sending<'_> {
         // The writer is free unless the receiving half is writing a pong or a close.
         match self.writer.try_lock() {
             Some(writer) => Sending::Fast { outbox: self, message, limit, writer, encoded: false },
-            None => Sending::General(Box::pin(self.send_waiting(None, message, false, limit))),
+            None => Sending::Busy { outbox: self, message, limit },
         }
     }
 
@@ -206,6 +207,9 @@ pub(crate) enum Sending<'a> {
         writer: MutexGuard<'a, Writer>,
         encoded: bool,
     },
+    /// The writer was busy (the receiving half writing a pong or a close): the general case
+    /// waits for it, from the first poll.
+    Busy { outbox: &'a Outbox, message: Message, limit: Option<Duration> },
     /// The general case, which has the message, the writer (or waits for it) and the time.
     General(Pin<Box<dyn Future<Output = Result<()>> + Send + 'a>>),
     /// What `Fast` held moving into `General`; never polled.
@@ -227,15 +231,20 @@ impl Future for Sending<'_> {
                     _ => {}
                 }
             }
+            Self::Busy { .. } => {}
             Self::General(waiting) => return waiting.as_mut().poll(cx),
             Self::Moving => unreachable!("a switch is never interrupted"),
         }
-        let Self::Fast { outbox, message, limit, writer, encoded } = std::mem::replace(this, Self::Moving)
-        else {
-            unreachable!("matched above")
-        };
         let mut waiting: Pin<Box<dyn Future<Output = Result<()>> + Send + '_>> =
-            Box::pin(outbox.send_waiting(Some(writer), message, encoded, limit));
+            match std::mem::replace(this, Self::Moving) {
+                Self::Fast { outbox, message, limit, writer, encoded } => {
+                    Box::pin(outbox.send_waiting(Some(writer), message, encoded, limit))
+                }
+                Self::Busy { outbox, message, limit } => {
+                    Box::pin(outbox.send_waiting(None, message, false, limit))
+                }
+                _ => unreachable!("matched above"),
+            };
         let polled = waiting.as_mut().poll(cx);
         *this = Self::General(waiting);
         polled
