@@ -94,14 +94,23 @@ pub struct RecvHalf {
     assembly: Assembly,
     input_timeout: Option<Duration>,
     /// The heartbeat (as an idle timeout: a browser hides pings) and the wait for the close,
-    /// on the time since the page's clock started (`std::time::Instant` panics here).
+    /// on the clock of [`now`] (`std::time::Instant` panics here).
     liveness: Liveness<Duration>,
     done: bool,
 }
 
-/// The browser's clock, for [`Liveness`]: time since 1970, to the millisecond.
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    /// `performance.now()`: milliseconds since the page's (or worker's) time origin, on a
+    /// clock that does not jump as the wall clock `Date.now()` can. Every runtime the npm
+    /// package supports has the global.
+    #[wasm_bindgen(js_namespace = performance, js_name = now)]
+    fn performance_now() -> f64;
+}
+
+/// The runtime's monotonic clock, for [`Liveness`].
 fn now() -> Duration {
-    Duration::from_millis(js_sys::Date::now() as u64)
+    Duration::from_micros((performance_now() * 1000.0) as u64)
 }
 
 /// A duration as the milliseconds of a browser timer.

@@ -4,8 +4,8 @@
 //! never holds more than one frame beside a control frame. The `Outbox` shares the writer
 //! between the halves and keeps the receiving side from waiting on a busy sender for pongs.
 //! With a heartbeat, a write the transport takes no byte of for the heartbeat's whole span
-//! fails the connection, whichever half waits in it (see [`Writer::new`]); when is
-//! [`Stall`]'s to decide.
+//! fails the connection, whichever half waits in it (see [`Writer::new`]); when, [`Stall`]
+//! decides.
 
 use std::io::IoSlice;
 use std::pin::Pin;
@@ -212,7 +212,7 @@ pub(crate) enum Sending<'a> {
     Busy { outbox: &'a Outbox, message: Message, limit: Option<Duration> },
     /// The general case, which has the message, the writer (or waits for it) and the time.
     General(Pin<Box<dyn Future<Output = Result<()>> + Send + 'a>>),
-    /// What `Fast` held moving into `General`; never polled.
+    /// What `Fast` or `Busy` held, moving into `General`; never polled.
     Moving,
 }
 
