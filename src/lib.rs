@@ -55,6 +55,7 @@
 
 mod assemble;
 mod compression;
+mod connection;
 mod error;
 mod message;
 mod options;

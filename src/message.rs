@@ -23,6 +23,17 @@ pub enum MessageType {
 }
 
 impl MessageType {
+    /// The sending rule of a fragmented message, for both backends: after partial frames of
+    /// a message of this type, a data frame of type `next` may only continue it.
+    pub(crate) fn check_continued_by(self, next: MessageType) -> crate::Result<()> {
+        if self == next {
+            return Ok(());
+        }
+        Err(crate::Error::InvalidMessage(
+            format!("a partial {self} message is unfinished; cannot send {next}").into(),
+        ))
+    }
+
     /// Whether this is a control type (ping, pong, close): at most 125 bytes, never partial.
     pub fn is_control(self) -> bool {
         matches!(self, Self::Ping | Self::Pong | Self::Close)

@@ -1,7 +1,7 @@
 //! The one `WebSocket` type: the sending and the receiving half of whichever backend is
 //! built, with the operations written once for both targets on top of each backend's
-//! `FrameSink` and `FrameSource`. What differs (opening, closing, addresses) lives beside
-//! each backend.
+//! `FrameSink` and `FrameSource`; its accessors are in `connection.rs`, with the halves'.
+//! What differs (opening, the first half of closing) lives beside each backend.
 
 use std::time::Duration;
 
@@ -62,29 +62,6 @@ impl WebSocket {
     #[inline]
     pub fn recv_all(&mut self, max_message_size: usize) -> impl Future<Output = Result<Message>> {
         self.recv.recv_all(max_message_size)
-    }
-
-    /// The negotiated subprotocol, if any.
-    pub fn protocol(&self) -> Option<&str> {
-        self.send.protocol()
-    }
-
-    /// The negotiated extensions, as the `Sec-WebSocket-Extensions` value
-    /// (`permessage-deflate` and its parameters when compression is on), or `None`. In a
-    /// browser, the browser's `WebSocket.extensions`.
-    pub fn extensions(&self) -> Option<&str> {
-        self.send.extensions()
-    }
-
-    /// The frame size limit for both directions.
-    pub fn max_frame_size(&self) -> usize {
-        self.send.max_frame_size()
-    }
-
-    /// The limit on whole messages received through [`into_messages`](Self::into_messages)
-    /// (`max_message_size` of the options, default 64 MiB).
-    pub fn max_message_size(&self) -> usize {
-        self.send.max_message_size()
     }
 
     /// The input timeout: how long `recv` and `recv_all` wait (`None`: forever).

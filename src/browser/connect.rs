@@ -54,10 +54,10 @@ pub async fn connect(url: &str, options: &ConnectOptions) -> Result<WebSocket> {
     // On a timeout the socket is dropped here, which closes it.
     within(options.timeout, opened).await?;
     let protocol = socket.ws.protocol();
-    socket.protocol = (!protocol.is_empty()).then_some(protocol);
+    socket.facts.protocol = (!protocol.is_empty()).then_some(protocol);
     let extensions = socket.ws.extensions();
-    socket.extensions = (!extensions.is_empty()).then_some(extensions);
-    Ok(WebSocket::new(socket))
+    socket.facts.extensions = (!extensions.is_empty()).then_some(extensions);
+    Ok(WebSocket::new(socket, options.heartbeat))
 }
 
 /// The URL to open, as the native backend makes it: `http`/`https` become `ws`/`wss`, the

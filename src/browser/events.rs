@@ -25,9 +25,9 @@ pub(crate) struct Events {
     queued_bytes: usize,
     /// The queue went over its limit; the connection was closed.
     pub(crate) overflowed: bool,
-    /// Our close went out (`SendHalf::close`): the wait for the browser's close event is
-    /// bounded from then on.
-    pub(crate) close_sent: bool,
+    /// When our close went out (`SendHalf::close`), on the clock of `Liveness` (`now` in
+    /// browser/websocket.rs): the wait for the browser's close event is bounded from then on.
+    pub(crate) close_sent: Option<std::time::Duration>,
     waker: Option<Waker>,
     /// The close event, kept for a callback registered after it.
     close_event: Option<CloseEvent>,

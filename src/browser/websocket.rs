@@ -5,7 +5,7 @@
 
 use std::cell::RefCell;
 use std::future::poll_fn;
-use std::net::SocketAddr;
+use std::pin::Pin;
 use std::rc::Rc;
 use std::task::Poll;
 use std::time::Duration;
@@ -15,7 +15,11 @@ use gloo_timers::future::TimeoutFuture;
 
 use super::events::{Events, Handlers, browser_close_code};
 use crate::assemble::{Assembly, Fragments, FrameSink, FrameSource};
-use crate::{CloseCode, ConnectOptions, Error, MAX_CLOSE_REASON, Message, MessageType, Result, WebSocket};
+use crate::connection::Facts;
+use crate::proto::{Alarm, Liveness};
+use crate::{
+    CloseCode, ConnectOptions, Error, Heartbeat, MAX_CLOSE_REASON, Message, MessageType, Result, WebSocket,
+};
 
 /// A send waits while the browser holds more than this many unsent bytes.
 const HIGH_WATER_MARK: u32 = 1 << 20;
@@ -28,15 +32,9 @@ const MAX_BUFFERED_PARTIAL: usize = 64 << 20;
 pub(crate) struct Socket {
     pub(crate) ws: web_sys::WebSocket,
     pub(crate) events: Rc<RefCell<Events>>,
-    pub(crate) protocol: Option<String>,
-    /// The browser's `extensions` once open: it negotiates permessage-deflate itself.
-    pub(crate) extensions: Option<String>,
-    pub(crate) max_frame_size: usize,
-    /// The `recv_all` limit of the `Messages` stream.
-    pub(crate) max_message_size: usize,
-    close_timeout: Duration,
-    /// The heartbeat as an idle timeout: a `recv` that hears nothing for this long fails.
-    idle_timeout: Option<Duration>,
+    /// The protocol and the extensions are the browser's, once open (it negotiates
+    /// permessage-deflate itself); a browser tells no addresses.
+    pub(crate) facts: Facts,
     /// The unread bytes past which the connection is closed (`Error::ReceiveQueueFull`).
     queue_limit: usize,
     _handlers: Handlers,
@@ -49,12 +47,16 @@ impl Socket {
         Self {
             ws,
             events,
-            protocol: None,
-            extensions: None,
-            max_frame_size: options.max_frame_size,
-            max_message_size: options.max_message_size,
-            close_timeout: options.close_timeout,
-            idle_timeout: options.heartbeat.map(|h| h.interval.saturating_add(h.timeout)),
+            facts: Facts {
+                protocol: None,
+                extensions: None,
+                request_target: None,
+                local_addr: None,
+                peer_addr: None,
+                max_frame_size: options.max_frame_size,
+                max_message_size: options.max_message_size,
+                close_timeout: options.close_timeout,
+            },
             queue_limit,
             _handlers: handlers,
         }
@@ -69,7 +71,7 @@ impl Socket {
 
 pub(crate) async fn within<T>(limit: Option<Duration>, work: impl Future<Output = Result<T>>) -> Result<T> {
     let Some(limit) = limit else { return work.await };
-    let timer = TimeoutFuture::new(limit.as_millis().min(u32::MAX as u128) as u32);
+    let timer = TimeoutFuture::new(millis(limit));
     match select(std::pin::pin!(work), timer).await {
         Either::Left((result, _)) => result,
         Either::Right(_) => Err(Error::Timeout),
@@ -91,11 +93,33 @@ pub struct RecvHalf {
     pieces: Option<Fragments>,
     assembly: Assembly,
     input_timeout: Option<Duration>,
+    /// The heartbeat (as an idle timeout: a browser hides pings) and the wait for the close,
+    /// on the clock of [`now`] (`std::time::Instant` panics here).
+    liveness: Liveness<Duration>,
     done: bool,
 }
 
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    /// `performance.now()`: milliseconds since the page's (or worker's) time origin, on a
+    /// clock that does not jump as the wall clock `Date.now()` can. Every runtime the npm
+    /// package supports has the global.
+    #[wasm_bindgen(js_namespace = performance, js_name = now)]
+    fn performance_now() -> f64;
+}
+
+/// The runtime's monotonic clock, for [`Liveness`].
+fn now() -> Duration {
+    Duration::from_micros((performance_now() * 1000.0) as u64)
+}
+
+/// A duration as the milliseconds of a browser timer.
+fn millis(duration: Duration) -> u32 {
+    duration.as_millis().min(u32::MAX as u128) as u32
+}
+
 impl WebSocket {
-    pub(crate) fn new(socket: Socket) -> Self {
+    pub(crate) fn new(socket: Socket, heartbeat: Option<Heartbeat>) -> Self {
         let socket = Rc::new(socket);
         Self {
             send: SendHalf { socket: socket.clone(), partial: None, output_timeout: None },
@@ -104,6 +128,7 @@ impl WebSocket {
                 pieces: None,
                 assembly: Assembly::default(),
                 input_timeout: None,
+                liveness: Liveness::new(heartbeat.map(|h| (h.interval, h.timeout))),
                 done: false,
             },
         }
@@ -117,41 +142,20 @@ impl WebSocket {
         self.send.socket.events.borrow_mut().on_close(callback);
     }
 
-    /// Always `None` on a client; kept for the same API as native.
-    pub fn request_target(&self) -> Option<&str> {
-        None
-    }
-
-    /// The browser does not tell; always `None`.
-    pub fn local_addr(&self) -> Option<SocketAddr> {
-        None
-    }
-
-    /// The browser does not tell; always `None`.
-    pub fn peer_addr(&self) -> Option<SocketAddr> {
-        None
-    }
-
     /// The close handshake: closes with `code` (1000 or 3000–4999 in a browser) and
     /// `reason`, and waits (at most the close timeout, 5 seconds by default) for the browser
     /// to report the connection closed, discarding messages that arrive meanwhile.
     pub async fn close(&mut self, code: impl Into<CloseCode>, reason: &str) -> Result<()> {
         self.send.close(code, reason).await?;
-        let answer = async {
-            loop {
-                match self.recv.recv_frame(usize::MAX, false).await {
-                    Ok(m) if m.message_type() == MessageType::Close => return Ok(()),
-                    Ok(_) => {}
-                    Err(Error::Closed) => return Ok(()),
-                    Err(e) => return Err(e),
-                }
-            }
-        };
-        within(Some(self.send.socket.close_timeout), answer).await
+        self.recv.finish_close().await
     }
 }
 
 impl SendHalf {
+    pub(crate) fn facts(&self) -> &Facts {
+        &self.socket.facts
+    }
+
     /// Starts the close handshake; the receiving half sees the close when it completes.
     pub async fn close(&mut self, code: impl Into<CloseCode>, reason: &str) -> Result<()> {
         let code = code.into();
@@ -163,35 +167,15 @@ impl SendHalf {
         if reason.len() > MAX_CLOSE_REASON {
             return Err(Error::InvalidMessage("close reason over 123 bytes".into()));
         }
-        if self.socket.ws.ready_state() >= web_sys::WebSocket::CLOSING {
-            return Ok(());
+        // Already closing (ours or the server's): the close event is awaited no longer.
+        if self.socket.ws.ready_state() < web_sys::WebSocket::CLOSING {
+            self.socket.ws.close_with_code_and_reason(code.0, reason).map_err(js_error)?;
         }
-        self.socket.ws.close_with_code_and_reason(code.0, reason).map_err(js_error)?;
         // The receiving half waits for the close event at most the close timeout from now.
         let mut events = self.socket.events.borrow_mut();
-        events.close_sent = true;
+        events.close_sent.get_or_insert_with(now);
         events.wake();
         Ok(())
-    }
-
-    /// See [`WebSocket::protocol`].
-    pub fn protocol(&self) -> Option<&str> {
-        self.socket.protocol.as_deref()
-    }
-
-    /// See [`WebSocket::extensions`].
-    pub fn extensions(&self) -> Option<&str> {
-        self.socket.extensions.as_deref()
-    }
-
-    /// See [`WebSocket::max_frame_size`].
-    pub fn max_frame_size(&self) -> usize {
-        self.socket.max_frame_size
-    }
-
-    /// See [`WebSocket::max_message_size`].
-    pub fn max_message_size(&self) -> usize {
-        self.socket.max_message_size
     }
 
     /// See [`WebSocket::set_output_timeout`].
@@ -201,17 +185,12 @@ impl SendHalf {
 
     /// Adds a data frame to the message being built; the whole message once it is final.
     fn take_message(&mut self, message: Message) -> Result<Option<(MessageType, Vec<u8>)>> {
-        let kind = message.message_type();
-        if message.len() > self.socket.max_frame_size {
-            return Err(Error::FrameTooLarge { size: message.len() as u64, max: self.socket.max_frame_size });
+        let (kind, max) = (message.message_type(), self.socket.facts.max_frame_size);
+        if message.len() > max {
+            return Err(Error::FrameTooLarge { size: message.len() as u64, max });
         }
-        if let Some((open, _)) = &self.partial
-            && *open != kind
-        {
-            let open = *open;
-            return Err(Error::InvalidMessage(
-                format!("a partial {open} message is unfinished; cannot send {kind}").into(),
-            ));
+        if let Some((open, _)) = &self.partial {
+            open.check_continued_by(kind)?;
         }
         let buffered = match self.partial.take() {
             Some((_, data)) if data.len() + message.len() > MAX_BUFFERED_PARTIAL => {
@@ -244,19 +223,8 @@ impl SendHalf {
 }
 
 impl RecvHalf {
-    /// See [`WebSocket::protocol`].
-    pub fn protocol(&self) -> Option<&str> {
-        self.socket.protocol.as_deref()
-    }
-
-    /// See [`WebSocket::extensions`].
-    pub fn extensions(&self) -> Option<&str> {
-        self.socket.extensions.as_deref()
-    }
-
-    /// See [`WebSocket::max_frame_size`].
-    pub fn max_frame_size(&self) -> usize {
-        self.socket.max_frame_size
+    pub(crate) fn facts(&self) -> &Facts {
+        &self.socket.facts
     }
 
     /// See [`WebSocket::set_input_timeout`].
@@ -293,10 +261,11 @@ impl RecvHalf {
         }
         // The browser hands over whole messages: one is cut into frames only for a plain
         // `recv`, to emulate max_frame_size.
-        if whole || message.len() <= self.socket.max_frame_size {
+        let max = self.socket.facts.max_frame_size;
+        if whole || message.len() <= max {
             return Poll::Ready(Ok(message));
         }
-        let mut pieces = Fragments::new(message, self.socket.max_frame_size);
+        let mut pieces = Fragments::new(message, max);
         let first = pieces.next().expect("a large message has pieces");
         self.pieces = Some(pieces);
         Poll::Ready(Ok(first))
@@ -322,7 +291,7 @@ impl RecvHalf {
 
 impl FrameSink for SendHalf {
     fn max_frame_size(&self) -> usize {
-        self.socket.max_frame_size
+        self.socket.facts.max_frame_size
     }
 
     async fn send_frame(&mut self, message: Message) -> Result<()> {
@@ -367,51 +336,48 @@ impl FrameSource for RecvHalf {
     }
 
     async fn recv_frame(&mut self, budget: usize, whole: bool) -> Result<Message> {
-        let (limit, idle) = (self.input_timeout, self.socket.idle_timeout);
-        let (events, close_timeout) = (self.socket.events.clone(), self.socket.close_timeout);
-        let next = poll_fn(|cx| {
-            let ready = self.next_frame(budget, whole);
-            if ready.is_pending() {
-                self.socket.events.borrow_mut().wait(cx.waker());
-            }
-            ready
-        });
-        // The heartbeat, as a browser can have it: silence past the idle timeout fails the
-        // connection as a native heartbeat does (`next` itself never times out).
-        let watched = async {
-            match within(idle, next).await {
-                Err(Error::Timeout) => Err(Error::HeartbeatTimeout),
-                heard => heard,
-            }
-        };
-        // After our close, the wait for the browser's close event ends within the close
-        // timeout, as natively.
-        let closing = async {
-            poll_fn(|cx| {
-                let mut events = events.borrow_mut();
-                if events.close_sent {
-                    return Poll::Ready(());
+        // A browser hides pings: the heartbeat is an idle timeout, the silence counted from
+        // the start of each call (its ping, `Alarm::Ping`, is let run on to its timeout).
+        self.liveness.heard(now());
+        let limit = self.input_timeout;
+        let mut timer: Option<(Duration, TimeoutFuture)> = None;
+        let watched = poll_fn(|cx| {
+            loop {
+                let ready = self.next_frame(budget, whole);
+                if ready.is_ready() {
+                    return ready;
                 }
-                events.wait(cx.waker());
-                Poll::Pending
-            })
-            .await;
-            TimeoutFuture::new(close_timeout.as_millis().min(u32::MAX as u128) as u32).await;
-            Err(Error::Timeout)
-        };
-        let bounded = async {
-            match select(std::pin::pin!(watched), std::pin::pin!(closing)).await {
-                Either::Left((result, _)) => result,
-                Either::Right((timed_out, _)) => timed_out,
+                let close_sent = {
+                    let mut events = self.socket.events.borrow_mut();
+                    events.wait(cx.waker());
+                    events.close_sent
+                };
+                if let Some(at) = close_sent {
+                    self.liveness.close_sent(at, self.socket.facts.close_timeout);
+                }
+                let Some(deadline) = self.liveness.poll_timeout() else { return Poll::Pending };
+                let now = now();
+                if deadline > now {
+                    if timer.as_ref().is_none_or(|(at, _)| *at != deadline) {
+                        timer = Some((deadline, TimeoutFuture::new(millis(deadline - now))));
+                    }
+                    let (_, sleep) = timer.as_mut().expect("set above");
+                    if Pin::new(sleep).poll(cx).is_pending() {
+                        return Poll::Pending;
+                    }
+                }
+                match self.liveness.handle_timeout(now.max(deadline)) {
+                    Some(Alarm::Silent) => return Poll::Ready(Err(Error::HeartbeatTimeout)),
+                    Some(Alarm::CloseTimeout) => {
+                        self.done = true;
+                        return Poll::Ready(Err(Error::Timeout));
+                    }
+                    Some(Alarm::Ping) | None => {}
+                }
             }
-        };
-        let result = within(limit, bounded).await;
-        match result {
+        });
+        match within(limit, watched).await {
             Err(Error::HeartbeatTimeout) => Err(self.fail(Error::HeartbeatTimeout).await),
-            Err(Error::Timeout) if self.socket.events.borrow().close_sent => {
-                self.done = true;
-                Err(Error::Timeout)
-            }
             other => other,
         }
     }

@@ -68,53 +68,63 @@ pub(crate) struct Reader {
     /// take a little only, so that the next one's start is cheap to move out of the block.
     large_frames: bool,
     decoder: Decoder,
-    /// A decoded message not yet returned, and the peer's close still to be answered; both
-    /// survive a cancelled `recv`, so nothing is lost to a timeout.
-    ready: Option<Message>,
-    close_answer: Option<Message>,
-    /// The error failing the connection, returned once its close frame went out: a `recv`
-    /// cancelled while failing the connection leaves it for the next one.
-    failing: Option<Error>,
-    /// When failing the connection gives up waiting (for a writer held by a send the peer
-    /// does not read, or a peer that does not read at all): set by the first `recv` that
-    /// fails it, so that calls cancelled sooner than that (a ticker in `select!`) do not
-    /// each start the wait again, and the error reaches one of them.
-    fail_deadline: Option<Instant>,
-    /// Nothing more will be read: the close handshake ended or the connection failed.
-    done: bool,
+    phase: Phase,
+}
+
+/// Where reading stands. Every phase but `Open` is the general path's
+/// ([`Reader::recv`]); each keeps what it still has to do, so a cancelled `recv` loses
+/// nothing and the next one takes up where it stopped.
+enum Phase {
+    /// Frames come in.
+    Open,
+    /// The peer's close arrived: it is answered, then returned.
+    Answering(Message),
     /// The peer's close is answered and the write side shut down: what the peer still sends
     /// is read and dropped until its end of stream or this deadline (see
-    /// [`drain`](Self::drain)). A deadline, not a duration: calls cancelled in a `select!`
-    /// loop must not each start it over.
-    draining: Option<Instant>,
+    /// [`drain`](Reader::drain)), then the close is returned. A deadline, not a duration:
+    /// calls cancelled in a `select!` loop must not each start it over.
+    Draining(Message, Instant),
+    /// The peer's close, answered, to return.
+    Closed(Message),
+    /// The connection is failed with `error`, returned once its close frame went out.
+    /// `deadline`: when failing gives up waiting (for a writer held by a send the peer does
+    /// not read, or a peer that does not read at all), set by the first `recv` that fails
+    /// it, so that calls cancelled sooner than that (a ticker in `select!`) do not each
+    /// start the wait again, and the error reaches one of them.
+    Failing { error: Error, deadline: Option<Instant> },
+    /// Nothing more will be read: the close handshake ended or the connection failed.
+    Done,
+}
+
+impl Phase {
+    /// The phase, leaving `Done`.
+    fn take(&mut self) -> Self {
+        std::mem::replace(self, Self::Done)
+    }
+
+    /// The peer's close, out of a phase that has it; `Done` is left.
+    fn take_close(&mut self) -> Message {
+        match self.take() {
+            Self::Answering(close) | Self::Draining(close, _) | Self::Closed(close) => close,
+            _ => unreachable!("taken from a phase with the peer's close"),
+        }
+    }
 }
 
 impl Reader {
     pub(crate) fn new(io: TransportReader, buf: BytesMut, decoder: Decoder) -> Self {
-        Self {
-            io,
-            buf,
-            in_block: false,
-            large_frames: false,
-            decoder,
-            ready: None,
-            close_answer: None,
-            failing: None,
-            fail_deadline: None,
-            done: false,
-            draining: None,
-        }
-    }
-
-    pub(crate) fn max_frame_size(&self) -> usize {
-        self.decoder.max_frame_size()
+        Self { io, buf, in_block: false, large_frames: false, decoder, phase: Phase::Open }
     }
 
     /// Fails the connection with `error`, which the next `recv` returns once the close frame
     /// went out (or its time ran out).
     pub(crate) fn abort(&mut self, error: Error) {
-        self.done = true;
-        self.failing = Some(error);
+        // Failing already: the new error replaces the old one, within the same time.
+        let deadline = match self.phase {
+            Phase::Failing { deadline, .. } => deadline,
+            _ => None,
+        };
+        self.phase = Phase::Failing { error, deadline };
     }
 
     /// The next frame; with `whole`, a fragmented data message put together in place (see
@@ -130,34 +140,39 @@ impl Reader {
     ) -> Result<Message> {
         let outbox = link.outbox;
         loop {
-            if let Some(error) = &self.failing {
-                let deadline = *self.fail_deadline.get_or_insert_with(|| Instant::now() + fail_limit);
-                outbox.fail(error, deadline).await;
-                return Err(self.failing.take().expect("checked above"));
-            }
-            if let Some(close) = &self.close_answer {
-                let answered = outbox.answer_close(close).await;
-                self.close_answer = None;
-                match answered {
-                    // The peer's close: it may have sent more behind it.
-                    Ok(true) => self.draining = Some(Instant::now() + fail_limit),
-                    // Ours, answered: the peer's close was the last it sent.
-                    Ok(false) | Err(Error::Closed) => {}
-                    Err(e) => {
-                        self.done = true;
-                        return Err(e);
-                    }
+            match &mut self.phase {
+                Phase::Open => {}
+                Phase::Failing { error, deadline } => {
+                    let deadline = *deadline.get_or_insert_with(|| Instant::now() + fail_limit);
+                    outbox.fail(error, deadline).await;
+                    let Phase::Failing { error, .. } = self.phase.take() else {
+                        unreachable!("still failing")
+                    };
+                    return Err(error);
                 }
-            }
-            if let Some(deadline) = self.draining {
-                let _ = tokio::time::timeout_at(deadline, self.drain()).await;
-                self.draining = None;
-            }
-            if let Some(message) = self.ready.take() {
-                return Ok(message);
-            }
-            if self.done {
-                return Err(Error::Closed);
+                Phase::Answering(close) => {
+                    let answered = outbox.answer_close(close).await;
+                    let close = self.phase.take_close();
+                    self.phase = match answered {
+                        // The peer's close: it may have sent more behind it.
+                        Ok(true) => Phase::Draining(close, Instant::now() + fail_limit),
+                        // Ours, answered: the peer's close was the last it sent.
+                        Ok(false) | Err(Error::Closed) => Phase::Closed(close),
+                        Err(e) => {
+                            self.phase = Phase::Closed(close);
+                            return Err(e);
+                        }
+                    };
+                    continue;
+                }
+                Phase::Draining(_, deadline) => {
+                    let deadline = *deadline;
+                    let _ = tokio::time::timeout_at(deadline, self.drain()).await;
+                    self.phase = Phase::Closed(self.phase.take_close());
+                    continue;
+                }
+                Phase::Closed(_) => return Ok(self.phase.take_close()),
+                Phase::Done => return Err(Error::Closed),
             }
             let mut step =
                 std::pin::pin!(std::future::poll_fn(|cx| { self.poll_step(cx, budget, whole, link, false) }));
@@ -194,9 +209,9 @@ impl Reader {
         check_backlog: bool,
     ) -> Poll<Step> {
         let Link { outbox, auto_pong, heard } = link;
-        // Failing the connection, a close to answer and a close to return all come with
-        // `done` (set only on the way out of this loop): the general path sees to them.
-        if self.done {
+        // Failing the connection, a close to answer or to return, and the end: the general
+        // path sees to them.
+        if !matches!(self.phase, Phase::Open) {
             return Poll::Ready(Step::General);
         }
         loop {
@@ -212,9 +227,7 @@ impl Reader {
                         return Poll::Ready(Step::Frame(Ok(message)));
                     }
                     MessageType::Close => {
-                        self.done = true;
-                        self.close_answer = Some(message.clone());
-                        self.ready = Some(message);
+                        self.phase = Phase::Answering(message);
                         return Poll::Ready(Step::General);
                     }
                     _ => return Poll::Ready(Step::Frame(Ok(message))),
@@ -227,7 +240,7 @@ impl Reader {
                     };
                     heard.store(true, Ordering::Relaxed);
                     if read == 0 {
-                        self.done = true;
+                        self.phase = Phase::Done;
                         return Poll::Ready(Step::Frame(Err(std::io::Error::new(
                             std::io::ErrorKind::UnexpectedEof,
                             "the peer closed the connection without a close frame",

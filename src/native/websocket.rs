@@ -1,9 +1,8 @@
 //! The native `WebSocket` and its two halves: the public operations, timeouts, the close
-//! handshake and the state both halves share (the writer, the negotiated subprotocol and
-//! extensions, and the stream's addresses), and what watches a waiting `recv`: the deadline
-//! of a close sent by the other half, and the heartbeat.
+//! handshake and the state both halves share (the writer and the connection's
+//! [`Facts`]), and what watches a waiting `recv`: the timer of the deadlines that
+//! [`Liveness`] decides (the peer's close after ours, the heartbeat).
 
-use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock, Weak};
@@ -17,28 +16,22 @@ use super::reader::{Link, Reader, Step};
 use super::transport::{BoxedTransport, Transport};
 use super::writer::{Outbox, Writer};
 use crate::assemble::{self, Assembly, FrameSink, FrameSource};
+use crate::connection::Facts;
 use crate::proto::deflate::{DeflateParams, Deflater, Inflater};
-use crate::proto::{Decoder, Encoder, Role};
+use crate::proto::{Alarm, Decoder, Encoder, Liveness, Role};
 use crate::{
     CloseCode, DEFAULT_CLOSE_TIMEOUT, DEFAULT_MAX_MESSAGE_SIZE, DeflateOptions, Error, Heartbeat, Message,
-    MessageType, Result, WebSocket,
+    Result, WebSocket,
 };
 
 /// What both halves share.
 struct Shared {
     outbox: Outbox,
-    protocol: Option<String>,
-    extensions: Option<String>,
-    request_target: Option<String>,
-    local_addr: Option<SocketAddr>,
-    peer_addr: Option<SocketAddr>,
-    max_frame_size: usize,
-    max_message_size: usize,
+    facts: Facts,
     auto_pong: bool,
-    close_timeout: Duration,
-    /// When the receiving half stops waiting for the peer's close: set by `SendHalf::close`,
-    /// which then wakes the receiving half (`outbox.recv_waker`).
-    close_deadline: OnceLock<Instant>,
+    /// When our close went out through `SendHalf::close`, which then wakes the receiving
+    /// half (`outbox.recv_waker`): its wait for the peer's close is bounded from then on.
+    close_sent: OnceLock<Instant>,
     /// Bytes arrived since the heartbeat last looked.
     heard: AtomicBool,
 }
@@ -92,17 +85,14 @@ struct RecvState {
     input_timer: Option<Pin<Box<Sleep>>>,
 }
 
-/// The timers of a waiting `recv`, kept across calls.
+/// The deadlines of a waiting `recv`, kept across calls.
 struct Watch {
-    heartbeat: Option<Heartbeat>,
-    /// When the heartbeat next looks; armed by the first `recv`.
-    beat: Option<Pin<Box<Sleep>>>,
-    /// The heartbeat's ping is out and unanswered.
-    pinged: bool,
-    /// The end of the wait for the peer's close, once `SendHalf::close` set it.
-    close: Option<Pin<Box<Sleep>>>,
+    liveness: Liveness<Instant>,
+    /// Set to the next deadline of `liveness` while a read waits; made by the first wait
+    /// that has one.
+    timer: Option<Pin<Box<Sleep>>>,
     /// The halves were split: `SendHalf::close` may be called while a `recv` waits, and has
-    /// to wake it (whole, the socket's own `close` waits for the answer itself).
+    /// to wake it (whole, the socket's own `close` sends before it waits).
     split: bool,
 }
 
@@ -143,7 +133,16 @@ impl WebSocket {
 
     /// `buffered` holds bytes read past the handshake: the first frames.
     pub(crate) fn new(stream: BoxedTransport, buffered: BytesMut, config: SocketConfig) -> Self {
-        let (local_addr, peer_addr) = (stream.local_addr(), stream.peer_addr());
+        let facts = Facts {
+            protocol: config.protocol,
+            extensions: config.extensions,
+            request_target: config.request_target,
+            local_addr: stream.local_addr(),
+            peer_addr: stream.peer_addr(),
+            max_frame_size: config.max_frame_size,
+            max_message_size: config.max_message_size,
+            close_timeout: config.close_timeout,
+        };
         let (read, write) = stream.into_halves();
         let mut encoder = Encoder::new(config.role, config.max_frame_size);
         let mut decoder = Decoder::new(config.role, config.max_frame_size);
@@ -153,23 +152,14 @@ impl WebSocket {
             let (reset, bits) = params.receiving(config.role);
             decoder = decoder.with_inflater(Inflater::new(bits, reset));
         }
-        let mut writer = Writer::new(write, encoder);
-        if let Some(heartbeat) = config.heartbeat {
-            // A send waits no longer than the heartbeat waits for a silent peer.
-            writer = writer.with_stall_limit(heartbeat.interval.saturating_add(heartbeat.timeout));
-        }
+        // A send waits no longer than the heartbeat waits for a silent peer.
+        let stall_limit = config.heartbeat.map(|h| h.interval.saturating_add(h.timeout));
+        let writer = Writer::new(write, encoder, stall_limit);
         let shared = Arc::new(Shared {
             outbox: Outbox::new(writer),
-            protocol: config.protocol,
-            extensions: config.extensions,
-            request_target: config.request_target,
-            local_addr,
-            peer_addr,
-            max_frame_size: config.max_frame_size,
-            max_message_size: config.max_message_size,
+            facts,
             auto_pong: config.auto_pong,
-            close_timeout: config.close_timeout,
-            close_deadline: OnceLock::new(),
+            close_sent: OnceLock::new(),
             heard: AtomicBool::new(false),
         });
         Self {
@@ -180,10 +170,8 @@ impl WebSocket {
                     reader: Reader::new(read, buffered, decoder),
                     assembly: Assembly::default(),
                     watch: Watch {
-                        heartbeat: config.heartbeat,
-                        beat: None,
-                        pinged: false,
-                        close: None,
+                        liveness: Liveness::new(config.heartbeat.map(|h| (h.interval, h.timeout))),
+                        timer: None,
                         split: false,
                     },
                     input_timer: None,
@@ -202,79 +190,37 @@ impl WebSocket {
         (self, closer)
     }
 
-    /// On a server, the request target (path and query) of the client's upgrade request;
-    /// `None` on a client.
-    pub fn request_target(&self) -> Option<&str> {
-        self.send.shared.request_target.as_deref()
-    }
-
-    /// The local address, when the transport has one.
-    pub fn local_addr(&self) -> Option<SocketAddr> {
-        self.send.shared.local_addr
-    }
-
-    /// The peer's address, when the transport has one.
-    pub fn peer_addr(&self) -> Option<SocketAddr> {
-        self.send.shared.peer_addr
-    }
-
     /// The close handshake: sends a close frame with `code` and `reason`, waits (at most
     /// the close timeout, 5 seconds by default) for the peer's, discarding data that arrives
     /// meanwhile, and shuts the stream down. Closing a closed socket does nothing.
     pub async fn close(&mut self, code: impl Into<CloseCode>, reason: &str) -> Result<()> {
-        match self.send.send(Message::close(code, reason)).await {
+        match self.send.close(code, reason).await {
             Ok(()) | Err(Error::Closed) => {}
             Err(e) => return Err(e),
         }
-        let limit = self.send.shared.close_timeout;
-        let answer = tokio::time::timeout(limit, async {
-            loop {
-                match self.recv.recv_frame(usize::MAX, false).await {
-                    Ok(m) if m.message_type() == MessageType::Close => return Ok(()),
-                    Ok(_) => {}
-                    Err(Error::Closed) => return Ok(()),
-                    Err(Error::Io(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(()),
-                    Err(e) => return Err(e),
-                }
-            }
-        })
-        .await
-        .unwrap_or(Err(Error::Timeout));
+        let answer = self.recv.finish_close().await;
         let shutdown = self.send.shared.outbox.shutdown().await;
         answer.and(shutdown)
     }
 }
 
 impl SendHalf {
+    pub(crate) fn facts(&self) -> &Facts {
+        &self.shared.facts
+    }
+
     /// Sends a close frame; the receiving half sees the peer's answer, which ends the
     /// handshake. The receiving half waits for it at most the close timeout (5 seconds by
     /// default), as [`WebSocket::close`] does: then its `recv` fails with
     /// [`Error::Timeout`](crate::Error::Timeout) and the connection is shut down.
     pub async fn close(&mut self, code: impl Into<CloseCode>, reason: &str) -> Result<()> {
-        self.send(Message::close(code, reason)).await?;
-        let _ = self.shared.close_deadline.set(Instant::now() + self.shared.close_timeout);
-        self.shared.outbox.recv_waker.wake();
-        Ok(())
-    }
-
-    /// See [`WebSocket::protocol`].
-    pub fn protocol(&self) -> Option<&str> {
-        self.shared.protocol.as_deref()
-    }
-
-    /// See [`WebSocket::extensions`].
-    pub fn extensions(&self) -> Option<&str> {
-        self.shared.extensions.as_deref()
-    }
-
-    /// See [`WebSocket::max_frame_size`].
-    pub fn max_frame_size(&self) -> usize {
-        self.shared.max_frame_size
-    }
-
-    /// See [`WebSocket::max_message_size`].
-    pub fn max_message_size(&self) -> usize {
-        self.shared.max_message_size
+        let sent = self.send(Message::close(code, reason)).await;
+        // Closed: a close went out before, and its answer is awaited no longer than this one's.
+        if let Ok(()) | Err(Error::Closed) = sent {
+            self.shared.close_sent.get_or_init(Instant::now);
+            self.shared.outbox.recv_waker.wake();
+        }
+        sent
     }
 
     /// See [`WebSocket::set_output_timeout`].
@@ -284,14 +230,8 @@ impl SendHalf {
 }
 
 impl RecvHalf {
-    /// See [`WebSocket::protocol`].
-    pub fn protocol(&self) -> Option<&str> {
-        self.shared.protocol.as_deref()
-    }
-
-    /// See [`WebSocket::max_frame_size`].
-    pub fn max_frame_size(&self) -> usize {
-        self.state.reader.max_frame_size()
+    pub(crate) fn facts(&self) -> &Facts {
+        &self.shared.facts
     }
 
     /// See [`WebSocket::set_input_timeout`].
@@ -308,9 +248,10 @@ impl RecvHalf {
 
 impl FrameSink for SendHalf {
     fn max_frame_size(&self) -> usize {
-        self.shared.max_frame_size
+        self.shared.facts.max_frame_size
     }
 
+    #[inline]
     fn send_frame(&mut self, message: Message) -> impl Future<Output = Result<()>> {
         self.shared.outbox.send(message, self.output_timeout)
     }
@@ -322,7 +263,10 @@ impl FrameSource for RecvHalf {
         // keeps both for the next call.
         let (shared, reader) = (&*self.shared, &mut self.state.reader);
         reader.abort(error);
-        reader.recv(0, false, shared.link(), shared.close_timeout).await.expect_err("a failing reader fails")
+        reader
+            .recv(0, false, shared.link(), shared.facts.close_timeout)
+            .await
+            .expect_err("a failing reader fails")
     }
 
     fn recv_frame(&mut self, budget: usize, whole: bool) -> impl Future<Output = Result<Message>> {
@@ -351,7 +295,8 @@ impl RecvHalf {
         Receiving::new(self, max_message_size, true)
     }
 
-    /// The next frame, failing with `Timeout` after the input timeout.
+    /// The next frame, failing with `Timeout` after the input timeout: the assembly's
+    /// ([`FrameSource::recv_frame`]), which needs no [`Receiving`] of its own.
     async fn next_frame(&mut self, budget: usize, whole: bool) -> Result<Message> {
         self.forget_input_timer();
         match std::future::poll_fn(|cx| self.poll_fast(cx, budget, whole)).await {
@@ -413,12 +358,12 @@ impl RecvHalf {
         let shared = &*self.shared;
         let state = &mut *self.state;
         let (reader, watch) = (&mut state.reader, &mut state.watch);
-        let frame = reader.recv(budget, whole, shared.link(), shared.close_timeout);
+        let frame = reader.recv(budget, whole, shared.link(), shared.facts.close_timeout);
         match watch.watch(shared, frame).await {
             Ok(result) => result,
             Err(alarm) => {
                 reader.abort(alarm);
-                reader.recv(budget, whole, shared.link(), shared.close_timeout).await
+                reader.recv(budget, whole, shared.link(), shared.facts.close_timeout).await
             }
         }
     }
@@ -426,22 +371,38 @@ impl RecvHalf {
 
 /// The future of [`RecvHalf::recv`] and [`RecvHalf::recv_all`], written out: the common
 /// case, a frame the reader decodes in one poll, goes through no other future; the rest
-/// (assembling fragments, a close to answer, failing the connection) through one on the heap.
-pub(crate) struct Receiving<'a> {
-    /// The half, until the general path takes it.
-    half: Option<&'a mut RecvHalf>,
-    /// The size limit: of the frame for `recv`, of the whole message for `recv_all`.
-    max: usize,
-    /// `recv_all`: fragments are put together.
-    whole: bool,
-    general: Option<Pin<Box<dyn Future<Output = Result<Message>> + Send + 'a>>>,
+/// (assembling fragments, a close to answer, failing the connection) through one on the
+/// heap, so every receive's future stays small.
+enum Receiving<'a> {
+    /// The half is polled here. `max`: the size limit, of the frame for `recv`, of the whole
+    /// message for `recv_all` (`whole`: fragments are put together).
+    Fast { half: &'a mut RecvHalf, max: usize, whole: bool },
+    /// The general path has the half.
+    General(Pin<Box<dyn Future<Output = Result<Message>> + Send + 'a>>),
+    /// The half moving from `Fast` into `General`; never polled.
+    Moving,
 }
 
 impl<'a> Receiving<'a> {
     #[inline]
     fn new(half: &'a mut RecvHalf, max: usize, whole: bool) -> Self {
         half.forget_input_timer();
-        Self { half: Some(half), max, whole, general: None }
+        Self::Fast { half, max, whole }
+    }
+
+    /// Hands the half to the general path `general` makes, and polls it.
+    fn switch(
+        &mut self,
+        cx: &mut Context<'_>,
+        general: impl FnOnce(&'a mut RecvHalf) -> Pin<Box<dyn Future<Output = Result<Message>> + Send + 'a>>,
+    ) -> Poll<Result<Message>> {
+        let Self::Fast { half, .. } = std::mem::replace(self, Self::Moving) else {
+            unreachable!("only the fast path switches")
+        };
+        let mut general = general(half);
+        let polled = general.as_mut().poll(cx);
+        *self = Self::General(general);
+        polled
     }
 }
 
@@ -450,17 +411,17 @@ impl Future for Receiving<'_> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<Message>> {
         let this = self.get_mut();
-        let (max, whole) = (this.max, this.whole);
-        let Some(half) = this.half.as_deref_mut() else {
-            return this.general.as_mut().expect("the general path has the half").as_mut().poll(cx);
+        let (half, max, whole) = match this {
+            Self::Fast { half, max, whole } => (half, *max, *whole),
+            Self::General(general) => return general.as_mut().poll(cx),
+            Self::Moving => unreachable!("a switch is never interrupted"),
         };
         if !half.state.assembly.is_empty() {
             if !whole {
                 let partial = half.state.assembly.take_partial().expect("a message in progress");
                 return Poll::Ready(Ok(partial));
             }
-            let half = this.half.take().expect("checked above");
-            return this.general.insert(Box::pin(assemble::recv_all(half, max, None))).as_mut().poll(cx);
+            return this.switch(cx, |half| Box::pin(assemble::recv_all(half, max, None)));
         }
         let frame = match std::task::ready!(half.poll_fast(cx, max, whole)) {
             Step::Frame(frame) if !whole => return Poll::Ready(frame),
@@ -470,16 +431,14 @@ impl Future for Receiving<'_> {
             Step::Frame(frame) => Some(frame),
             Step::General => None,
         };
-        let half = this.half.take().expect("checked above");
-        let general: Pin<Box<dyn Future<Output = Result<Message>> + Send + '_>> = match (frame, whole) {
+        this.switch(cx, |half| match (frame, whole) {
             (Some(frame), _) => Box::pin(assemble::recv_all(half, max, Some(frame))),
             (None, false) => Box::pin(half.general_frame(max, false)),
             (None, true) => Box::pin(async move {
                 let frame = half.general_frame(max, true).await;
                 assemble::recv_all(half, max, Some(frame)).await
             }),
-        };
-        this.general.insert(general).as_mut().poll(cx)
+        })
     }
 }
 
@@ -507,40 +466,48 @@ impl Watch {
     #[inline]
     fn poll_alarm(&mut self, cx: &mut Context<'_>, shared: &Shared) -> Poll<Error> {
         // Every wait passes here: a socket with nothing to watch costs a few loads.
-        if !self.split && self.heartbeat.is_none() && shared.close_deadline.get().is_none() {
+        if !self.split && !self.liveness.has_heartbeat() && shared.close_sent.get().is_none() {
             return Poll::Pending;
         }
         self.poll_timers(cx, shared)
     }
 
+    /// Tells `liveness` what happened since it last looked, and sleeps until its next
+    /// deadline, doing what falls due.
     fn poll_timers(&mut self, cx: &mut Context<'_>, shared: &Shared) -> Poll<Error> {
         if self.split {
-            // Registered before looking at the deadline: a close sent in between wakes us.
+            // Registered before looking at the close: a close sent in between wakes us.
             shared.outbox.recv_waker.register(cx.waker());
         }
-        if let Some(deadline) = shared.close_deadline.get() {
-            let close = self.close.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(*deadline)));
-            if close.as_mut().poll(cx).is_ready() {
-                return Poll::Ready(Error::Timeout);
-            }
+        let liveness = &mut self.liveness;
+        if let Some(at) = shared.close_sent.get() {
+            liveness.close_sent(*at, shared.facts.close_timeout);
         }
-        let Some(heartbeat) = self.heartbeat else { return Poll::Pending };
-        if shared.outbox.stalled() {
-            // A send gave up on a peer that takes nothing: the connection is dead both ways.
-            return Poll::Ready(Error::HeartbeatTimeout);
-        }
-        let beat = self.beat.get_or_insert_with(|| Box::pin(tokio::time::sleep(heartbeat.interval)));
-        if shared.heard.swap(false, Ordering::Relaxed) {
-            self.pinged = false;
-            beat.as_mut().reset(Instant::now() + heartbeat.interval);
-        }
-        while beat.as_mut().poll(cx).is_ready() {
-            if self.pinged {
+        if liveness.has_heartbeat() {
+            if shared.outbox.stalled() {
+                // A send gave up on a peer that takes nothing: the connection is dead both ways.
                 return Poll::Ready(Error::HeartbeatTimeout);
             }
-            shared.outbox.ping();
-            self.pinged = true;
-            beat.as_mut().reset(Instant::now() + heartbeat.timeout);
+            // The first wait starts the heartbeat as if the peer had just been heard.
+            if shared.heard.swap(false, Ordering::Relaxed) || !liveness.is_started() {
+                liveness.heard(Instant::now());
+            }
+        }
+        while let Some(deadline) = liveness.poll_timeout() {
+            let timer = self.timer.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+            if timer.deadline() != deadline {
+                timer.as_mut().reset(deadline);
+            }
+            if timer.as_mut().poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+            // The timer ran out: it is at least its deadline, whatever the clock's grain.
+            match liveness.handle_timeout(Instant::now().max(deadline)) {
+                Some(Alarm::Ping) => shared.outbox.ping(),
+                Some(Alarm::Silent) => return Poll::Ready(Error::HeartbeatTimeout),
+                Some(Alarm::CloseTimeout) => return Poll::Ready(Error::Timeout),
+                None => {}
+            }
         }
         Poll::Pending
     }

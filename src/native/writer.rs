@@ -4,7 +4,8 @@
 //! never holds more than one frame beside a control frame. The `Outbox` shares the writer
 //! between the halves and keeps the receiving side from waiting on a busy sender for pongs.
 //! With a heartbeat, a write the transport takes no byte of for the heartbeat's whole span
-//! fails the connection, whichever half waits in it (see [`Writer::with_stall_limit`]).
+//! fails the connection, whichever half waits in it (see [`Writer::new`]); when, [`Stall`]
+//! decides.
 
 use std::io::IoSlice;
 use std::pin::Pin;
@@ -19,7 +20,7 @@ use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tokio::time::{Instant, Sleep};
 
 use super::transport::TransportWriter;
-use crate::proto::{Encoder, MAX_CLOSE_REASON, WriteState};
+use crate::proto::{Encoder, MAX_CLOSE_REASON, Stall, WriteState};
 use crate::{Error, Message, Result};
 
 /// The writer both halves share, and what waits for it. The writer's lock is uncontended
@@ -56,7 +57,7 @@ impl Outbox {
         }
     }
 
-    /// Whether a write stalled past the heartbeat's span (see [`Writer::with_stall_limit`]).
+    /// Whether a write stalled past the heartbeat's span (see [`Writer::new`]).
     pub(crate) fn stalled(&self) -> bool {
         self.stalled.load(Ordering::Acquire)
     }
@@ -76,15 +77,12 @@ impl Outbox {
 
     /// Sends one frame, then whatever the receiving side left waiting; fails with `Timeout`
     /// after `limit`.
+    #[inline]
     pub(crate) fn send(&self, message: Message, limit: Option<Duration>) -> Sending<'_> {
-        Sending {
-            outbox: self,
-            message,
-            limit,
-            // The writer is free unless the receiving half is writing a pong or a close.
-            writer: self.writer.try_lock(),
-            encoded: false,
-            waiting: None,
+        // The writer is free unless the receiving half is writing a pong or a close.
+        match self.writer.try_lock() {
+            Some(writer) => Sending::Fast { outbox: self, message, limit, writer, encoded: false },
+            None => Sending::Busy { outbox: self, message, limit },
         }
     }
 
@@ -199,16 +197,23 @@ impl Outbox {
 /// write after the frame) is one future on the heap. As an `async fn` its locals and its
 /// awaited futures would each have room of their own, and a connection's task keeps the
 /// largest of its futures for its whole life.
-pub(crate) struct Sending<'a> {
-    outbox: &'a Outbox,
-    message: Message,
-    limit: Option<Duration>,
-    writer: Option<MutexGuard<'a, Writer>>,
-    /// The frame is in the writer's buffer (it goes out first on the next operation if this
-    /// future is dropped).
-    encoded: bool,
-    /// The general case, once it is needed (it has the message, the writer and the time).
-    waiting: Option<Pin<Box<dyn Future<Output = Result<()>> + Send + 'a>>>,
+pub(crate) enum Sending<'a> {
+    /// The writer was free and is held here. `encoded`: the frame is in the writer's buffer
+    /// (it goes out first on the next operation if this future is dropped).
+    Fast {
+        outbox: &'a Outbox,
+        message: Message,
+        limit: Option<Duration>,
+        writer: MutexGuard<'a, Writer>,
+        encoded: bool,
+    },
+    /// The writer was busy (the receiving half writing a pong or a close): the general case
+    /// waits for it, from the first poll.
+    Busy { outbox: &'a Outbox, message: Message, limit: Option<Duration> },
+    /// The general case, which has the message, the writer (or waits for it) and the time.
+    General(Pin<Box<dyn Future<Output = Result<()>> + Send + 'a>>),
+    /// What `Fast` or `Busy` held, moving into `General`; never polled.
+    Moving,
 }
 
 impl Future for Sending<'_> {
@@ -216,22 +221,33 @@ impl Future for Sending<'_> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
         let this = self.get_mut();
-        // The writer is held here only until the general case takes it.
-        if let Some(writer) = &mut this.writer {
-            match writer.poll_send(cx, &this.message, &mut this.encoded) {
-                Poll::Ready(Ok(())) if !this.outbox.has_backlog() => return Poll::Ready(Ok(())),
-                Poll::Ready(Err(e)) => return Poll::Ready(Err(this.outbox.note(e))),
-                Poll::Pending if this.limit.is_none() => return Poll::Pending,
-                // A backlog to write, or a time limit to watch.
-                _ => {}
+        match this {
+            Self::Fast { outbox, message, limit, writer, encoded } => {
+                match writer.poll_send(cx, message, encoded) {
+                    Poll::Ready(Ok(())) if !outbox.has_backlog() => return Poll::Ready(Ok(())),
+                    Poll::Ready(Err(e)) => return Poll::Ready(Err(outbox.note(e))),
+                    Poll::Pending if limit.is_none() => return Poll::Pending,
+                    // A backlog to write, or a time limit to watch.
+                    _ => {}
+                }
             }
-        } else if let Some(waiting) = &mut this.waiting {
-            return waiting.as_mut().poll(cx);
+            Self::Busy { .. } => {}
+            Self::General(waiting) => return waiting.as_mut().poll(cx),
+            Self::Moving => unreachable!("a switch is never interrupted"),
         }
-        // The message moves into the general case; an empty one, never sent, stays behind.
-        let message = std::mem::replace(&mut this.message, Message::binary(Bytes::new()));
-        let waiting = this.outbox.send_waiting(this.writer.take(), message, this.encoded, this.limit);
-        this.waiting.insert(Box::pin(waiting)).as_mut().poll(cx)
+        let mut waiting: Pin<Box<dyn Future<Output = Result<()>> + Send + '_>> =
+            match std::mem::replace(this, Self::Moving) {
+                Self::Fast { outbox, message, limit, writer, encoded } => {
+                    Box::pin(outbox.send_waiting(Some(writer), message, encoded, limit))
+                }
+                Self::Busy { outbox, message, limit } => {
+                    Box::pin(outbox.send_waiting(None, message, false, limit))
+                }
+                _ => unreachable!("matched above"),
+            };
+        let polled = waiting.as_mut().poll(cx);
+        *this = Self::General(waiting);
+        polled
     }
 }
 
@@ -255,18 +271,21 @@ pub(crate) struct Writer {
     /// A large payload to write after `out`, straight from the message's buffer.
     payload: Option<Bytes>,
     shut_down: bool,
-    /// How long a write may wait with the transport taking no byte (see
-    /// [`with_stall_limit`](Self::with_stall_limit)).
-    stall_limit: Option<Duration>,
-    /// When a waiting write fails; made on the first stall, kept for the next ones.
+    /// How long a write may wait with the transport taking no byte, and since when one has.
+    /// Kept when a waiting write is dropped, so a send retried in a `select!` loop does not
+    /// start over.
+    stall: Stall<Instant>,
+    /// Set to the stall's deadline; made on the first stall, kept for the next ones.
     stall_timer: Option<Pin<Box<Sleep>>>,
-    /// `stall_timer` runs: a write has waited since the transport last took bytes. Kept when
-    /// a waiting write is dropped, so a send retried in a `select!` loop does not start over.
-    stalling: bool,
 }
 
 impl Writer {
-    pub(crate) fn new(io: TransportWriter, encoder: Encoder) -> Self {
+    /// With a `stall_limit`, writes fail with `Error::HeartbeatTimeout`, and the connection
+    /// with them, once the transport has taken no byte for that long while one waits: set
+    /// to the heartbeat's `interval + timeout`, the time after which it gives up on a silent
+    /// peer. A peer that stops reading, or vanished, would otherwise hold a `send` (and the
+    /// task awaiting it) until TCP gives up, or forever behind a middlebox that acknowledges.
+    pub(crate) fn new(io: TransportWriter, encoder: Encoder, stall_limit: Option<Duration>) -> Self {
         Self {
             io,
             encoder,
@@ -274,20 +293,9 @@ impl Writer {
             out_written: 0,
             payload: None,
             shut_down: false,
-            stall_limit: None,
+            stall: Stall::new(stall_limit),
             stall_timer: None,
-            stalling: false,
         }
-    }
-
-    /// Writes fail with `Error::HeartbeatTimeout`, and the connection with them, once the
-    /// transport has taken no byte for `limit` while one waits: set to the heartbeat's
-    /// `interval + timeout`, the time after which it gives up on a silent peer. A peer that
-    /// stops reading, or vanished, would otherwise hold a `send` (and the task awaiting it)
-    /// until TCP gives up, or forever behind a middlebox that acknowledges.
-    pub(crate) fn with_stall_limit(mut self, limit: Duration) -> Self {
-        self.stall_limit = Some(limit);
-        self
     }
 
     /// Sends one frame (what an earlier cancelled write left goes out first; `encoded` says
@@ -368,10 +376,10 @@ impl Writer {
 
     fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
         match self.poll_write_out(cx) {
-            Poll::Pending if self.stall_limit.is_some() => self.poll_stall(cx),
+            Poll::Pending if self.stall.is_limited() => self.poll_stall(cx),
             Poll::Pending => Poll::Pending,
             done => {
-                self.stalling = false;
+                self.stall.progressed();
                 done
             }
         }
@@ -382,14 +390,15 @@ impl Writer {
     /// half-written frame could not be followed by anything).
     #[cold]
     fn poll_stall(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
-        let limit = self.stall_limit.expect("called with a stall limit");
-        let timer = self.stall_timer.get_or_insert_with(|| Box::pin(tokio::time::sleep(limit)));
-        if !self.stalling {
-            self.stalling = true;
-            timer.as_mut().reset(Instant::now() + limit);
+        let deadline = self.stall.waiting(Instant::now).expect("called with a stall limit");
+        let timer = self.stall_timer.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+        if timer.deadline() != deadline {
+            timer.as_mut().reset(deadline);
         }
         ready!(timer.as_mut().poll(cx));
-        self.stalling = false;
+        // The timer ran out: it is at least its deadline, whatever the clock's grain.
+        let stalled = self.stall.handle_timeout(Instant::now().max(deadline));
+        debug_assert!(stalled, "the stall's own deadline passed");
         self.out.clear();
         self.out_written = 0;
         self.payload = None;
@@ -430,7 +439,7 @@ impl Writer {
 
     fn consume(&mut self, mut written: usize) {
         // Bytes taken: the transport moves, a stall starts over from the next wait.
-        self.stalling = false;
+        self.stall.progressed();
         let from_out = written.min(self.out.len() - self.out_written);
         self.out_written += from_out;
         written -= from_out;

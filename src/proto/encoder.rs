@@ -175,12 +175,10 @@ impl Encoder {
             return Err(Error::FrameTooLarge { size: message.len() as u64, max: self.max_frame_size });
         }
         let opcode = match (self.state, kind) {
-            (WriteState::Fragmented(open), _) if open != kind => {
-                return Err(Error::InvalidMessage(
-                    format!("a partial {open} message is unfinished; cannot send {kind}").into(),
-                ));
+            (WriteState::Fragmented(open), _) => {
+                open.check_continued_by(kind)?;
+                OpCode::Continuation
             }
-            (WriteState::Fragmented(_), _) => OpCode::Continuation,
             (_, MessageType::Text) => OpCode::Text,
             _ => OpCode::Binary,
         };

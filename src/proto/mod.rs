@@ -6,15 +6,18 @@
 //!
 //! Its vocabulary — close codes, the rules a peer can break ([`Violation`]), why a handshake
 //! failed ([`HandshakeFailure`]), the limits a message is held to, the roles — is on every target: the public `Error` and `Message` of
-//! both backends speak it. The codec and the handshake are native only (the browser frames
-//! and shakes hands itself).
+//! both backends speak it. So are the deadlines ([`Liveness`], [`Stall`]: time is an input,
+//! never read here), which both backends drive. The codec and the handshake are native only
+//! (the browser frames and shakes hands itself).
 
 mod close_code;
 mod handshake_failure;
+mod liveness;
 mod violation;
 
 pub use close_code::{CloseCode, MAX_CLOSE_REASON};
 pub use handshake_failure::HandshakeFailure;
+pub use liveness::{Alarm, Liveness, Stall};
 pub use violation::Violation;
 
 /// The most fragments `recv_all` puts together into one message: many tiny fragments cost

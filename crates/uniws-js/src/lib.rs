@@ -315,15 +315,7 @@ impl JsWebSocket {
         promise(async move {
             let code = code.unwrap_or(1000);
             send.lock().await.close(code, reason.as_deref().unwrap_or("")).await.map_err(|e| js_error(&e))?;
-            let mut recv = recv.lock().await;
-            loop {
-                match recv.recv().await {
-                    Ok(m) if m.message_type() == MessageType::Close => break,
-                    Ok(_) => {}
-                    Err(Error::Closed) => break,
-                    Err(e) => return Err(js_error(&e)),
-                }
-            }
+            recv.lock().await.finish_close().await.map_err(|e| js_error(&e))?;
             Ok(JsValue::UNDEFINED)
         })
     }
