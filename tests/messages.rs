@@ -10,7 +10,7 @@ use uniws::proto::Role;
 use uniws::{
     CloseCode, ConnectOptions, DeflateOptions, Error, Message, MessageType, ServerOptions, WebSocket, connect,
 };
-use uniws_test_support::incompressible;
+use uniws_test_support::{incompressible, within};
 
 /// The bound on every wait: only a hang reaches it, however loaded the machine.
 const LIMIT: Duration = Duration::from_secs(60);
@@ -234,6 +234,37 @@ async fn recv_all_limit_counts_every_byte_and_fails_with_1009() {
     assert!(matches!(err, Error::MessageTooLarge { max: 3000 }), "{err}");
     let close = timeout(LIMIT, receiver.recv()).await.unwrap().unwrap();
     assert_eq!(close.close_code(), Some(CloseCode::MESSAGE_TOO_BIG));
+}
+
+/// A server that fails a connection at a frame's header (over its `recv_all` limit) while the
+/// client is still sending the message: the 1009 close must reach the client. The server
+/// reads and drops the rest until the client closes too: closing a socket with unread bytes
+/// makes the kernel answer with a reset, which often costs the client the close frame
+/// (`BrokenPipe` or `ConnectionReset` instead).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_failing_mid_message_delivers_its_1009_to_the_client_still_sending() {
+    let data = incompressible(4 << 20, 9);
+    for round in 0..20 {
+        let (client, mut server) = uncompressed_pair(ServerOptions::new(), ConnectOptions::new()).await;
+        let (mut sender, mut receiver) = client.split();
+        let message = Message::binary(data.clone());
+        // Its outcome is either: the message may go out whole before the close arrives, or
+        // the close may end it.
+        let sending = tokio::spawn(async move {
+            let _ = sender.send_all(message).await;
+            sender
+        });
+        let failing = tokio::spawn(async move {
+            let err = within(server.recv_all(1 << 20)).await.unwrap_err();
+            assert!(matches!(err, Error::MessageTooLarge { max } if max == 1 << 20), "round {round}: {err}");
+            // Dropped at once, as an application would.
+        });
+        let close = within(receiver.recv()).await;
+        let close = close.unwrap_or_else(|e| panic!("round {round}: no close frame but {e:?}"));
+        assert_eq!(close.close_code(), Some(CloseCode::MESSAGE_TOO_BIG), "round {round}: {close:?}");
+        within(failing).await.unwrap();
+        drop(within(sending).await.unwrap());
+    }
 }
 
 #[tokio::test]

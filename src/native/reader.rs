@@ -39,6 +39,9 @@ thread_local! {
 /// a big frame and sends it slowly holds memory in proportion to what it actually sent.
 const MAX_RESERVE: usize = 1 << 20;
 
+/// What one read takes of input that is dropped (after a close, or when failing).
+const DISCARD_CHUNK: usize = 64 << 10;
+
 /// What the reader uses of the connection's shared state.
 #[derive(Clone, Copy)]
 pub(crate) struct Link<'a> {
@@ -144,14 +147,40 @@ impl Reader {
                 Phase::Open => {}
                 Phase::Failing { error, deadline } => {
                     let deadline = *deadline.get_or_insert_with(|| Instant::now() + fail_limit);
-                    outbox.fail(error, deadline).await;
+                    // From now on no send starts a frame; one our close waits behind is let
+                    // finish, and one still blocked when this gives up is woken to fail.
+                    outbox.start_failing();
+                    // What the peer sends is read and dropped meanwhile: a peer blocked
+                    // writing to us (failing too, behind a frame of its own) then moves, and
+                    // reads what we write, our close among it.
+                    tokio::select! {
+                        biased;
+                        () = outbox.fail(error, deadline) => {}
+                        () = discard_then_wait(&mut self.io) => {}
+                    }
+                    // Our close is out (a code says one went): the peer is told, and what it
+                    // still sends is dropped until it closes too, or the time is up. Closing
+                    // with unread bytes would reset the connection, and the reset often costs
+                    // the peer our close frame (one still sending a large message).
+                    if error.close_code().is_some() {
+                        let _ = tokio::time::timeout_at(deadline, discard(&mut self.io)).await;
+                    }
+                    outbox.failed();
+                    self.buf = BytesMut::new();
+                    self.in_block = false;
                     let Phase::Failing { error, .. } = self.phase.take() else {
                         unreachable!("still failing")
                     };
                     return Err(error);
                 }
                 Phase::Answering(close) => {
-                    let answered = outbox.answer_close(close).await;
+                    // Read meanwhile, as when failing: our answer may wait behind a frame the
+                    // peer takes only if it can write.
+                    let answered = tokio::select! {
+                        biased;
+                        answered = outbox.answer_close(close) => answered,
+                        () = discard_then_wait(&mut self.io) => unreachable!("waits for good"),
+                    };
                     let close = self.phase.take_close();
                     self.phase = match answered {
                         // The peer's close: it may have sent more behind it.
@@ -256,20 +285,12 @@ impl Reader {
         }
     }
 
-    /// Reads and drops what the peer sends until its end of stream (or an error): the close
-    /// of TCP after the close handshake, as RFC 6455 §7.1.1 has it. Closing a socket with
-    /// unread bytes makes the kernel answer with a reset, and a reset can cost the peer what
-    /// it had not read yet, often our close frame itself (a client that sent data after its
-    /// close). The caller bounds it in time. Cancel-safe.
+    /// Reads and drops what the peer sends until its end of stream (see [`discard`]), the
+    /// buffer with it. The caller bounds it in time. Cancel-safe.
     async fn drain(&mut self) {
-        while let Ok(read) = std::future::poll_fn(|cx| {
-            self.buf.clear();
-            self.poll_fill(cx)
-        })
-        .await
-            && read > 0
-        {}
+        discard(&mut self.io).await;
         self.buf = BytesMut::new();
+        self.in_block = false;
     }
 
     /// Reads more input into the buffer: how many bytes (0 at the end of the stream).
@@ -320,6 +341,28 @@ impl Reader {
         self.buf.reserve(room);
         poll_read_into(Pin::new(&mut self.io), cx, &mut self.buf, room)
     }
+}
+
+/// Reads and drops what the peer sends until its end of stream (or an error): the close of
+/// TCP after the close handshake, as RFC 6455 §7.1.1 has it. Closing a socket with unread
+/// bytes makes the kernel answer with a reset, and a reset can cost the peer what it had not
+/// read yet, often our close frame itself (a client that sent data after its close, or was
+/// still sending when we failed the connection). The caller bounds it in time. Cancel-safe.
+async fn discard(io: &mut TransportReader) {
+    let mut scratch = BytesMut::with_capacity(DISCARD_CHUNK);
+    while let Ok(read) = std::future::poll_fn(|cx| {
+        scratch.clear();
+        poll_read_into(Pin::new(&mut *io), cx, &mut scratch, DISCARD_CHUNK)
+    })
+    .await
+        && read > 0
+    {}
+}
+
+/// [`discard`], then waits for good: for a `select!` beside a write that must end first.
+async fn discard_then_wait(io: &mut TransportReader) {
+    discard(io).await;
+    std::future::pending::<()>().await;
 }
 
 /// Reads at most `max` bytes into the spare capacity of `buf`, appending what arrives: how

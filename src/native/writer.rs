@@ -43,6 +43,15 @@ pub(crate) struct Outbox {
     /// The receiving half waiting in `recv`, when split: woken when the close deadline is set
     /// (by `SendHalf::close`) or a write stalled.
     pub(crate) recv_waker: AtomicWaker,
+    /// The receiving half is failing the connection: no send starts a frame any more (one
+    /// already in the buffer goes out first, as our close waits behind it).
+    failing: AtomicBool,
+    /// Failing is over (the close went out, or its time ran out): a send still waiting for
+    /// the transport gives up.
+    failed: AtomicBool,
+    /// The send holding the writer while it waits for the transport, woken when failing is
+    /// over. Only a holder registers (one at a time); those waiting for the lock get it next.
+    send_waker: AtomicWaker,
 }
 
 impl Outbox {
@@ -54,6 +63,9 @@ impl Outbox {
             ping_due: AtomicBool::new(false),
             stalled: AtomicBool::new(false),
             recv_waker: AtomicWaker::new(),
+            failing: AtomicBool::new(false),
+            failed: AtomicBool::new(false),
+            send_waker: AtomicWaker::new(),
         }
     }
 
@@ -71,6 +83,51 @@ impl Outbox {
         error
     }
 
+    /// The connection is being failed: sends that have not started their frame fail with
+    /// `Closed`.
+    pub(crate) fn start_failing(&self) {
+        self.failing.store(true, Ordering::Release);
+    }
+
+    /// Failing is over: a send still waiting for the transport fails with `Closed`.
+    pub(crate) fn failed(&self) {
+        self.failing.store(true, Ordering::Release);
+        self.failed.store(true, Ordering::Release);
+        self.send_waker.wake();
+    }
+
+    /// Writes `message` (see [`Writer::poll_send`]) for a send holding the writer: refused
+    /// with `Closed` if it has not started and the connection is failing, given up with
+    /// `Closed` if it waits for the transport once failing is over.
+    #[inline]
+    fn poll_frame(
+        &self,
+        writer: &mut Writer,
+        cx: &mut Context<'_>,
+        message: &Message,
+        encoded: &mut bool,
+    ) -> Poll<Result<()>> {
+        if !*encoded && self.failing.load(Ordering::Acquire) {
+            return Poll::Ready(Err(Error::Closed));
+        }
+        match writer.poll_send(cx, message, encoded) {
+            Poll::Ready(result) => Poll::Ready(result.map_err(|e| self.note(e))),
+            Poll::Pending => self.poll_given_up(cx),
+        }
+    }
+
+    /// For a send holding the writer whose write waits: `Ready(Err(Closed))` once failing is
+    /// over, else `Pending`, woken then.
+    #[cold]
+    fn poll_given_up<T>(&self, cx: &mut Context<'_>) -> Poll<Result<T>> {
+        // Registered before looking: `failed` sets the flag, then wakes.
+        self.send_waker.register(cx.waker());
+        if self.failed.load(Ordering::Acquire) {
+            return Poll::Ready(Err(Error::Closed));
+        }
+        Poll::Pending
+    }
+
     fn pong(&self) -> std::sync::MutexGuard<'_, Option<Message>> {
         self.pong.lock().expect("not poisoned")
     }
@@ -79,6 +136,9 @@ impl Outbox {
     /// after `limit`.
     #[inline]
     pub(crate) fn send(&self, message: Message, limit: Option<Duration>) -> Sending<'_> {
+        if self.failing.load(Ordering::Acquire) {
+            return Sending::Refused;
+        }
         // The writer is free unless the receiving half is writing a pong or a close.
         match self.writer.try_lock() {
             Some(writer) => Sending::Fast { outbox: self, message, limit, writer, encoded: false },
@@ -101,16 +161,22 @@ impl Outbox {
                 Some(writer) => writer,
                 None => self.writer.lock().await,
             };
-            std::future::poll_fn(|cx| writer.poll_send(cx, &message, &mut encoded))
-                .await
-                .map_err(|e| self.note(e))?;
+            std::future::poll_fn(|cx| self.poll_frame(&mut writer, cx, &message, &mut encoded)).await?;
             Ok(writer)
         };
         let mut writer = match limit {
             Some(limit) => tokio::time::timeout(limit, frame).await.unwrap_or(Err(Error::Timeout))?,
             None => frame.await?,
         };
-        if self.has_backlog() { self.write_backlog(&mut writer).await } else { Ok(()) }
+        if !self.has_backlog() {
+            return Ok(());
+        }
+        let mut backlog = std::pin::pin!(self.write_backlog(&mut writer));
+        std::future::poll_fn(|cx| match backlog.as_mut().poll(cx) {
+            Poll::Pending => self.poll_given_up(cx),
+            done => done,
+        })
+        .await
     }
 
     /// Answers a ping without ever waiting: the pong goes out now if the writer is free and
@@ -212,6 +278,8 @@ pub(crate) enum Sending<'a> {
     Busy { outbox: &'a Outbox, message: Message, limit: Option<Duration> },
     /// The general case, which has the message, the writer (or waits for it) and the time.
     General(Pin<Box<dyn Future<Output = Result<()>> + Send + 'a>>),
+    /// The connection is being failed: the send fails with `Closed`, sending nothing.
+    Refused,
     /// What `Fast` or `Busy` held, moving into `General`; never polled.
     Moving,
 }
@@ -223,15 +291,16 @@ impl Future for Sending<'_> {
         let this = self.get_mut();
         match this {
             Self::Fast { outbox, message, limit, writer, encoded } => {
-                match writer.poll_send(cx, message, encoded) {
+                match outbox.poll_frame(writer, cx, message, encoded) {
                     Poll::Ready(Ok(())) if !outbox.has_backlog() => return Poll::Ready(Ok(())),
-                    Poll::Ready(Err(e)) => return Poll::Ready(Err(outbox.note(e))),
+                    Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
                     Poll::Pending if limit.is_none() => return Poll::Pending,
                     // A backlog to write, or a time limit to watch.
                     _ => {}
                 }
             }
             Self::Busy { .. } => {}
+            Self::Refused => return Poll::Ready(Err(Error::Closed)),
             Self::General(waiting) => return waiting.as_mut().poll(cx),
             Self::Moving => unreachable!("a switch is never interrupted"),
         }
