@@ -150,9 +150,15 @@ pub(crate) async fn recv_all<T: FrameSource>(
         };
         let frame = match frame {
             Ok(frame) => frame,
-            Err(Error::MessageTooLarge { .. }) => {
-                io.assembly().clear();
-                return Err(Error::MessageTooLarge { max: max_message_size });
+            // The backend knows the message's remaining allowance, not its limit: the limit
+            // is that plus what is assembled. Not `max_message_size`: the error may be one a
+            // cancelled call with another limit met, kept for this call (the assembly was
+            // kept with it, so the sum is that call's limit).
+            Err(Error::MessageTooLarge { max: remaining }) => {
+                let assembly = io.assembly();
+                let max = remaining.saturating_add(assembly.data.len());
+                assembly.clear();
+                return Err(Error::MessageTooLarge { max });
             }
             Err(e) => return Err(e),
         };
