@@ -136,9 +136,6 @@ impl Outbox {
     /// after `limit`.
     #[inline]
     pub(crate) fn send(&self, message: Message, limit: Option<Duration>) -> Sending<'_> {
-        if self.failing.load(Ordering::Acquire) {
-            return Sending::Refused;
-        }
         // The writer is free unless the receiving half is writing a pong or a close.
         match self.writer.try_lock() {
             Some(writer) => Sending::Fast { outbox: self, message, limit, writer, encoded: false },
@@ -278,8 +275,6 @@ pub(crate) enum Sending<'a> {
     Busy { outbox: &'a Outbox, message: Message, limit: Option<Duration> },
     /// The general case, which has the message, the writer (or waits for it) and the time.
     General(Pin<Box<dyn Future<Output = Result<()>> + Send + 'a>>),
-    /// The connection is being failed: the send fails with `Closed`, sending nothing.
-    Refused,
     /// What `Fast` or `Busy` held, moving into `General`; never polled.
     Moving,
 }
@@ -300,7 +295,6 @@ impl Future for Sending<'_> {
                 }
             }
             Self::Busy { .. } => {}
-            Self::Refused => return Poll::Ready(Err(Error::Closed)),
             Self::General(waiting) => return waiting.as_mut().poll(cx),
             Self::Moving => unreachable!("a switch is never interrupted"),
         }
